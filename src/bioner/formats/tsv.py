@@ -1,0 +1,172 @@
+"""GenoVarDis tables: a text table and an annotation table, both tab-separated with a header.
+
+The text table is ``pmid<TAB>filename<TAB>text``, one document per row (the id is the file name, the
+PMID goes to ``doc.meta["pmid"]``). The annotation table is ``pmid<TAB>filename<TAB>mark<TAB>label<TAB>
+offset1<TAB>offset2<TAB>span`` with character offsets into ``text`` (end exclusive); ``mark`` (the
+annotation id, kept in the entity attribute ``tsv_mark``) is absent from submission files and then
+optional. Annotation file names end in ``.ann`` where the text table's end in ``.txt``, so rows are
+matched by file name without that extension. Cells are never quoted: a tab or line break inside a
+text would shift the columns, so it is reported as an error when reading and replaced by a space
+(offsets kept) when writing.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from bioner.errors import BionerError, InputError, Report
+from bioner.formats.common import count_lost_extras, open_write, read_text
+from bioner.types import Document, Entity, make_attrs
+
+MARK = "tsv_mark"
+TEXT_COLUMNS = ("pmid", "filename", "text")
+ANNOTATION_COLUMNS = ("pmid", "filename", "mark", "label", "offset1", "offset2", "span")
+_OPTIONAL = frozenset({"mark"})
+_BREAKS = re.compile(r"[\t\r\n]")
+
+Row = dict[str, str]
+
+
+def read(
+    path: str | Path, report: Report | None = None, *, annotations: str | Path | None = None
+) -> Iterator[Document]:
+    """Documents of a text table, with the entities of the annotation table when one is given."""
+    report = report if report is not None else Report()
+    texts = list(_rows(path, TEXT_COLUMNS, report))
+    by_key: dict[str, tuple[int, Row]] = {}
+    for number, row in texts:
+        key = _key(row["filename"])
+        if not row["filename"]:
+            raise InputError(path, number, "empty filename")
+        if key in by_key:
+            raise InputError(path, number, f"filename {row['filename']!r} also on line {by_key[key][0]}")
+        by_key[key] = (number, row)
+    entities: dict[str, list[Entity]] = {key: [] for key in by_key}
+    if annotations is not None:
+        for number, row in _rows(annotations, ANNOTATION_COLUMNS, report):
+            entity = _entity(annotations, number, row, by_key, report)
+            if entity is not None:
+                entities[_key(row["filename"])].append(entity)
+    for _, row in texts:
+        meta = {"pmid": row["pmid"]} if row["pmid"] else {}
+        yield Document(row["filename"], row["text"], tuple(entities[_key(row["filename"])]), meta=meta)
+
+
+def _key(filename: str) -> str:
+    """The file name without ``.txt``/``.ann``: how annotation rows find their text row."""
+    return re.sub(r"\.(txt|ann)$", "", filename)
+
+
+def _rows(path: str | Path, columns: Sequence[str], report: Report) -> Iterator[tuple[int, Row]]:
+    lines = read_text(path, report).split("\n")
+    header = next(csv.reader(lines[:1], delimiter="\t", quoting=csv.QUOTE_NONE))
+    missing = [c for c in columns if c not in header and c not in _OPTIONAL]
+    if missing:
+        raise InputError(path, 1, f"header lacks column {missing[0]!r} (expected {', '.join(columns)})")
+    unknown = [c for c in header if c not in columns]
+    if unknown or len(set(header)) != len(header):
+        raise InputError(path, 1, f"unexpected or repeated column in the header: {header!r}")
+    for number, cells in enumerate(csv.reader(lines[1:], delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
+        if not cells or cells == [""]:
+            continue
+        if len(cells) != len(header):
+            raise InputError(
+                path, number, f"row has {len(cells)} columns, expected {len(header)} (a tab or line break in a cell?)"
+            )
+        yield number, dict(zip(header, cells, strict=True))
+
+
+def _entity(
+    path: str | Path, number: int, row: Row, texts: dict[str, tuple[int, Row]], report: Report
+) -> Entity | None:
+    if row["label"] == "-" and row["offset1"] == "-" and row["offset2"] == "-":
+        report.warn("placeholder rows ('-') for documents without annotations", 1)
+        return None
+    found = texts.get(_key(row["filename"]))
+    if found is None:
+        raise InputError(path, number, f"annotation for unknown filename {row['filename']!r}")
+    text_row = found[1]
+    if row["pmid"] != text_row["pmid"]:
+        raise InputError(path, number, f"pmid {row['pmid']!r} differs from the text table's {text_row['pmid']!r}")
+    try:
+        start, end = int(row["offset1"]), int(row["offset2"])
+    except ValueError:
+        raise InputError(path, number, f"offsets {row['offset1']!r}, {row['offset2']!r} are not integers") from None
+    text = text_row["text"]
+    if not 0 <= start < end <= len(text):
+        raise InputError(path, number, f"offsets [{start}, {end}) out of range for a text of {len(text)} characters")
+    if text[start:end] != row["span"]:
+        raise InputError(
+            path, number, f"span {row['span']!r} differs from the text {text[start:end]!r} at [{start}, {end})"
+        )
+    if not row["label"]:
+        raise InputError(path, number, "empty label")
+    attrs = make_attrs({MARK: row["mark"]}) if row.get("mark") else ()
+    return Entity(start, end, row["label"], row["span"], attrs=attrs)
+
+
+def write(
+    docs: Iterable[Document], path: str | Path, *, annotations: str | Path | None = None, mark: bool = True
+) -> Report:
+    """Write the text table, and the annotation table when ``annotations`` names a file.
+
+    ``mark=False`` leaves out the ``mark`` column, as the GenoVarDis submission format does.
+    """
+    report = Report()
+    text_rows: list[str] = ["\t".join(TEXT_COLUMNS)]
+    columns = [c for c in ANNOTATION_COLUMNS if mark or c != "mark"]
+    annotation_rows: list[str] = ["\t".join(columns)]
+    for doc in docs:
+        if not doc.id or _BREAKS.search(doc.id):
+            raise BionerError(f"document id {doc.id!r} cannot be a GenoVarDis filename (empty, tab or line break)")
+        pmid = str(doc.meta.get("pmid", ""))
+        for key in doc.meta:
+            report.lose(f"document metadata ({key})", key != "pmid" or _BREAKS.search(pmid) is not None)
+        pmid = _BREAKS.sub(" ", pmid)
+        report.lose("passages", len(doc.passages))
+        report.lose("sentence spans", doc.sentences is not None)
+        report.lose("entity ids", sum(e.id is not None for e in doc.entities))
+        count_lost_extras(report, doc.entities, {MARK})
+        text = doc.text
+        if _BREAKS.search(text):
+            report.lose("documents with tabs or line breaks replaced by spaces (offsets kept)", 1)
+            text = _BREAKS.sub(" ", text)
+        text_rows.append(f"{pmid}\t{doc.id}\t{text}")
+        if annotations is None:
+            report.lose("entities (no annotation table given)", len(doc.entities))
+            continue
+        marks = _marks(doc.entities)
+        filename = re.sub(r"\.txt$", ".ann", doc.id)
+        for e, m in zip(doc.entities, marks, strict=True):
+            if not e.label or _BREAKS.search(e.label):
+                raise BionerError(f"document {doc.id!r}: label {e.label!r} cannot be written in a table cell")
+            cells = {"pmid": pmid, "filename": filename, "mark": m, "label": e.label}
+            cells.update(offset1=str(e.start), offset2=str(e.end), span=text[e.start : e.end])
+            annotation_rows.append("\t".join(cells[c] for c in columns))
+    with open_write(path) as out:
+        out.write("\n".join(text_rows) + "\n")
+    if annotations is not None:
+        with open_write(annotations) as out:
+            out.write("\n".join(annotation_rows) + "\n")
+    return report
+
+
+def _marks(entities: Sequence[Entity]) -> list[str]:
+    """Each entity's recorded mark when unique in the document, else the next free ``T<n>``."""
+    recorded = [e.attr(MARK) or "" for e in entities]
+    used: set[str] = set()
+    numbers = [int(m[1:]) for m in recorded if re.fullmatch(r"T\d+", m)]
+    n = max(numbers, default=0)
+    out: list[str] = []
+    for m in recorded:
+        if not m or m in used or _BREAKS.search(m):
+            n += 1
+            while f"T{n}" in recorded or f"T{n}" in used:
+                n += 1
+            m = f"T{n}"
+        used.add(m)
+        out.append(m)
+    return out

@@ -1,0 +1,138 @@
+"""``bioner convert`` on the hand-written format fixtures, through the real entry point."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import bioner.cli
+from bioner.formats import brat, conll, pubtator, tsv
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "formats"
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of ``bioner <args>``."""
+    monkeypatch.setattr(sys, "argv", ["bioner", *(str(a) for a in args)])
+    code = 0
+    try:
+        bioner.cli.main()
+    except SystemExit as exit_info:
+        code = int(exit_info.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_pubtator_to_conll_reports_losses_and_a_summary(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out.conll"
+    code, _, err = run_main(monkeypatch, capsys, "convert", FIXTURES / "sample.pubtator", out, "--scheme", "IOBES")
+    assert code == 0, err
+    lines = err.splitlines()
+    assert "lost: nested or overlapping entities: 1" in lines
+    assert "lost: entity ids: 14" in lines
+    assert lines[-1] == "converted 3 documents, 15 entities"
+    assert "S-Chemical" in out.read_text(encoding="utf-8")
+    assert sum(len(d.entities) for d in conll.read(out)) == 14
+
+
+def test_tsv_named_conll_files_are_read_as_conll(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = tmp_path / "train.tsv"
+    shutil.copy(FIXTURES / "sample.iobes", source)
+    code, _, err = run_main(monkeypatch, capsys, "convert", source, tmp_path / "train.jsonl")
+    assert code == 0, err
+    assert err.splitlines()[-1] == "converted 2 documents, 3 entities"
+
+
+def test_genovardis_to_brat_and_back(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    gvd = FIXTURES / "genovardis"
+    code, _, err = run_main(
+        monkeypatch, capsys, "convert", gvd / "text.tsv", tmp_path / "brat", "--to", "brat", "--annotations",
+        gvd / "annotations.tsv",
+    )  # fmt: skip
+    assert code == 0, err
+    assert err.splitlines() == [
+        "lost: document metadata (pmid): 3",
+        "lost: entity attributes (tsv_mark): 9",
+        "converted 3 documents, 9 entities",
+    ]
+    code, _, err = run_main(
+        monkeypatch, capsys, "convert", tmp_path / "brat", tmp_path / "back.tsv", "--out-annotations",
+        tmp_path / "back-ann.tsv",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "lost: entity attributes (brat_id): 9" in err.splitlines()
+    back = list(tsv.read(tmp_path / "back.tsv", annotations=tmp_path / "back-ann.tsv"))
+    original = list(tsv.read(gvd / "text.tsv", annotations=gvd / "annotations.tsv"))
+    assert sorted((d.id, d.text, [(e.span, e.label) for e in d.entities]) for d in back) == sorted(
+        (d.id, d.text, [(e.span, e.label) for e in d.entities]) for d in original
+    )  # BRAT files come back in name order
+
+
+def test_realign_option_reaches_the_pubtator_reader(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    code, _, err = run_main(
+        monkeypatch, capsys, "convert", FIXTURES / "shifted.pubtator", out, "--to", "brat", "--realign"
+    )
+    assert code == 0, err
+    assert "warning: mentions realigned to their text: 3" in err.splitlines()
+    assert [e.text for d in brat.read(out) for e in d.entities] == ["PAX6", "aniridia", "Aniridia", "AN"]
+
+
+def write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "extra", "message"),
+    [
+        ("bad.pubtator", b"7|t|abc\n7|a|def\n7\t0\t3\tabd\tX\n", (), "bad.pubtator:3: mention text 'abd' differs"),
+        ("bad.pubtator", b"7|t|abc\n7|a|def\n7\t0\t3\tabc\n", (), "bad.pubtator:3: mention line has 4 columns"),
+        ("bad.pubtator", b"7|t|abc\n7|a|def\n7\t0\t99\tabc\tX\n", (), "bad.pubtator:3: offsets [0, 99) out of range"),
+        ("bad.conll", b"a\tB-Gene\nb\tI-Disease\n", (), "bad.conll:2: tag 'I-Disease' continues a mention of type"),
+        ("bad.conll", b"a\tB-Gene\nb\tZ-Gene\n", (), "bad.conll:2: malformed tag 'Z-Gene'"),
+        ("bad.conll", b"a\tO\nb\n", (), "bad.conll:2: line has one column"),
+        ("empty.conll", b"", (), "empty.conll: file is empty"),
+        ("bin.conll", b"a\tO\n\x00\xff", (), "bin.conll:2: binary data"),
+        ("x.txt", b"anything", (), "cannot tell the format from the file name"),
+        ("ok.conll", b"a\tO\n", ("--to", "yaml"), "unknown format 'yaml'"),
+        ("ok.conll", b"a\tO\n", ("--to", "pubtator", "--scheme", "IOBES"), "--scheme applies to conll only"),
+        ("ok.conll", b"a\tO\n", ("--to", "conll", "--scheme", "BIO"), "unknown tag scheme 'BIO'"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_code_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    name: str,
+    content: bytes,
+    extra: tuple[str, ...],
+    message: str,
+) -> None:
+    source = write(tmp_path / name, content)
+    target = tmp_path / "out.jsonl"
+    code, out, err = run_main(monkeypatch, capsys, "convert", source, target, *extra)
+    assert code == 2
+    assert err.startswith("bioner: error: ") and err.count("\n") == 1
+    assert message in err and "Traceback" not in err + out
+    assert not target.exists() and not (tmp_path / "out.conll").exists()
+
+
+def test_pubtator_relations_survive_pubtator_to_pubtator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "copy.pubtator"
+    code, _, err = run_main(monkeypatch, capsys, "convert", FIXTURES / "sample.pubtator", out)
+    assert code == 0 and err.splitlines() == ["converted 3 documents, 15 entities"]
+    assert list(pubtator.read(out)) == list(pubtator.read(FIXTURES / "sample.pubtator"))

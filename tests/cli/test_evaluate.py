@@ -1,0 +1,106 @@
+"""``bioner evaluate`` on the JSONL fixtures: JSON shape, Markdown, plots, timing sidecar, user errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import bioner.cli
+from bioner.cli.app import app
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "evaluation"
+GOLD, PRED = str(FIXTURES / "gold.jsonl"), str(FIXTURES / "pred_a.jsonl")
+
+bioner.cli.load_verbs()
+runner = CliRunner()
+
+
+def test_json_report_has_the_documented_shape_and_timing() -> None:
+    result = runner.invoke(app, ["evaluate", "--gold", GOLD, "--pred", PRED, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["documents"] == 4
+    assert set(data["overall"]) == {"strict", "exact", "partial", "type"}
+    assert data["overall"]["strict"]["correct"] == 5
+    assert data["overall"]["strict"]["precision"] == 5 / 8
+    assert set(data["per_label"]) == {"Chemical", "Disease", "Gene", "Species"}
+    assert list(data["by_length"]) == ["1", "2", "3+"]
+    assert data["timing"]["mean_ms"] == 20.0  # read from pred_a.jsonl.timing.json
+
+
+def test_markdown_is_the_default_output() -> None:
+    default = runner.invoke(app, ["evaluate", "--gold", GOLD, "--pred", PRED])
+    explicit = runner.invoke(app, ["evaluate", "--gold", GOLD, "--pred", PRED, "--markdown"])
+    assert default.exit_code == explicit.exit_code == 0
+    assert default.stdout == explicit.stdout
+    assert "| strict | 62.50 | 45.45 | 52.63 | 5 | 3 | 0 | 3 | 0 |" in default.stdout
+    assert "| 3 | 20.00 | 18.00 | 28.80 | 40.00 | 480.0 |" in default.stdout
+
+
+def test_labels_option_restricts_the_tables() -> None:
+    result = runner.invoke(app, ["evaluate", "--gold", GOLD, "--pred", PRED, "--json", "--labels", "Gene, Disease"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert list(data["per_label"]) == ["Gene", "Disease"]
+    assert data["ignored"] == {"gold": 5, "predicted": 4}
+
+
+def test_plot_writes_pngs(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--gold", GOLD, "--pred", PRED, "--json", "--plot", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # the paths go to stderr, stdout stays JSON
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["f1_by_length.png", "per_label.png"]
+    assert f"wrote {tmp_path / 'per_label.png'}" in result.stderr
+
+
+def test_a_file_name_without_a_known_suffix_is_read_as_jsonl(tmp_path: Path) -> None:
+    pred = tmp_path / "predictions.out"
+    shutil.copy(PRED, pred)
+    result = runner.invoke(app, ["evaluate", "--gold", GOLD, "--pred", str(pred), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "timing" not in json.loads(result.stdout)
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """The installed entry point in-process: user errors end as one line and exit code 2."""
+    monkeypatch.setattr(sys, "argv", ["bioner", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        bioner.cli.main()
+    code = exit_info.value.code
+    return code if isinstance(code, int) else 1, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("pred", "extra", "message"),
+    [
+        ("pred_unknown.jsonl", [], "predictions hold document 'd9' that the gold does not have"),
+        ("pred_a.jsonl", ["--json", "--markdown"], "choose one of --json and --markdown"),
+        ("pred_a.jsonl", ["--format", "nonsense"], "unknown format 'nonsense'"),
+        ("pred_a.jsonl", ["--option", "bogus=1"], "reader option not understood by format jsonl"),
+        ("pred_a.jsonl", ["--option", "bogus"], "reader option 'bogus' is not KEY=VALUE"),
+        ("pred_a.jsonl", ["--labels", " , "], "--labels names no label"),
+        ("missing.jsonl", [], "missing.jsonl: no such file"),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_code_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], pred: str, extra: list[str], message: str
+) -> None:
+    code, err = run_main(monkeypatch, capsys, "evaluate", "--gold", GOLD, "--pred", str(FIXTURES / pred), *extra)
+    assert code == 2
+    assert err.startswith("bioner: error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_a_malformed_prediction_line_names_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(Path(PRED).read_text(encoding="utf-8") + "{broken\n", encoding="utf-8")
+    code, err = run_main(monkeypatch, capsys, "evaluate", "--gold", GOLD, "--pred", str(pred))
+    assert code == 2
+    assert f"{pred}:4: invalid JSON" in err
