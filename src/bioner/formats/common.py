@@ -56,12 +56,19 @@ def open_text(path: str | Path, report: Report | None = None) -> Iterator[list[s
     yield read_text(path, report).split("\n")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def open_write(path: str | Path) -> Iterator[TextIO]:
     """Write a text file atomically: a crash never leaves a half-written file behind."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the user's usual permissions
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             yield handle

@@ -1,0 +1,110 @@
+"""CPU speed of ``bioner predict`` against ``transformers.pipeline`` on the same model and texts.
+
+Both sides get the same weights: the bioner model's backbone and head are copied into an
+``AutoModelForTokenClassification``, which the pipeline runs with
+``aggregation_strategy="first"`` (the pipeline equivalent of first-sub-token tagging). Both
+go from raw text to character spans. Each side is timed ``--repeats`` times after a warm-up
+and the median is kept; the result is the ratio of documents per second in the same run.
+
+    python benchmarks/cpu_speed.py --model runs/quickstart --output benchmarks/results/cpu_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoModelForTokenClassification, pipeline
+
+from bioner.corpora import load_corpus
+from bioner.models import load_tagger
+from bioner.models.encoder import EncoderTagger
+from bioner.types import Document
+
+
+def pipeline_model(tagger: EncoderTagger) -> Any:
+    """An ``AutoModelForTokenClassification`` holding exactly the tagger's weights."""
+    assert tagger.module is not None
+    config = tagger.module.backbone.config
+    config.num_labels = len(tagger.tags)
+    config.id2label = dict(enumerate(tagger.tags))
+    config.label2id = {t: i for i, t in enumerate(tagger.tags)}
+    model = AutoModelForTokenClassification.from_config(config)
+    missing, unexpected = model.base_model.load_state_dict(tagger.module.backbone.state_dict(), strict=False)
+    assert not missing and all(k.startswith("pooler.") for k in unexpected), (missing, unexpected)
+    model.classifier.load_state_dict(tagger.module.head.linear.state_dict())
+    return model.eval()
+
+
+def median_seconds(run: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=Path("runs/quickstart"))
+    parser.add_argument("--corpus", default="ncbi-disease")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    tagger = load_tagger(args.model)
+    assert isinstance(tagger, EncoderTagger)
+    docs = [Document(d.id, d.text) for d in load_corpus(args.corpus, splits=[args.split])[args.split]]
+    texts = [d.text for d in docs]
+    pipe = pipeline(
+        "token-classification", model=pipeline_model(tagger), tokenizer=tagger.tokenizer, aggregation_strategy="first"
+    )
+
+    tagger.predict(docs[:8])
+    pipe(texts[:8])
+    bioner_s, predicted = median_seconds(lambda: tagger.predict(docs), args.repeats)
+    pipeline_runs = {}
+    for batch_size in (1, 16):
+        seconds, found = median_seconds(lambda b=batch_size: pipe(texts, batch_size=b), args.repeats)
+        pipeline_runs[batch_size] = {
+            "seconds": round(seconds, 3),
+            "docs_per_s": round(len(docs) / seconds, 2),
+            "entities": sum(len(f) for f in found),
+        }
+    bioner_rate = len(docs) / bioner_s
+    result = {
+        "benchmark": "cpu predict speed, text in, character spans out",
+        "date": date.today().isoformat(),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, {platform.processor() or 'cpu'}",
+        "model": str(args.model),
+        "texts": f"{args.corpus} {args.split}: {len(docs)} documents, {sum(len(t) for t in texts)} characters",
+        "repeats": args.repeats,
+        "bioner": {
+            "seconds": round(bioner_s, 3),
+            "docs_per_s": round(bioner_rate, 2),
+            "entities": sum(len(d.entities) for d in predicted),
+        },
+        "pipeline": {f"batch_size={b}": r for b, r in pipeline_runs.items()},
+        "speedup": {
+            f"vs pipeline batch_size={b}": round(bioner_rate / r["docs_per_s"], 2) for b, r in pipeline_runs.items()
+        },
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

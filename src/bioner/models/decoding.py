@@ -1,0 +1,80 @@
+"""Constrained Viterbi decoding: the best tag sequence that is valid in its scheme.
+
+Taking the arg-max tag of each token can produce ``O I-Disease`` or ``B-Gene I-Disease``,
+which a reader must then repair by guessing. Decoding instead searches, on the
+per-token log-probabilities, only the sequences whose transitions the scheme allows,
+so every predicted sequence decodes to spans without repair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from bioner.views import split_tag
+
+
+def allowed_transitions(
+    tags: Sequence[str], scheme: str
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Masks of the tags a sequence may start with, follow each tag with, and end with.
+
+    IOB2: ``I-X`` only after ``B-X`` or ``I-X``. IOBES: a mention is ``S-X`` or
+    ``B-X I-X* E-X``, so ``I-X``/``E-X`` only continue an open ``X`` and an open
+    mention must continue; a sequence cannot end inside a mention.
+    """
+    if scheme not in {"IOB2", "IOBES"}:
+        raise ValueError(f"unknown tag scheme {scheme!r}")
+    parts = [split_tag(t) for t in tags]
+    n = len(tags)
+    start = np.zeros(n, dtype=bool)
+    end = np.zeros(n, dtype=bool)
+    trans = np.zeros((n, n), dtype=bool)
+    for j, (prefix, _) in enumerate(parts):
+        start[j] = prefix in {"O", "B", "S"}
+        end[j] = prefix in {"O", "I", "B"} if scheme == "IOB2" else prefix in {"O", "E", "S"}
+    for i, (p_prev, l_prev) in enumerate(parts):
+        opens = p_prev in {"B", "I"} if scheme == "IOBES" else False
+        for j, (p_next, l_next) in enumerate(parts):
+            continues = p_next in {"I", "E"}
+            if scheme == "IOB2":
+                trans[i, j] = not continues or (p_prev in {"B", "I"} and l_prev == l_next)
+            elif opens:
+                trans[i, j] = continues and l_prev == l_next
+            else:
+                trans[i, j] = not continues
+    return start, trans, end
+
+
+@lru_cache(maxsize=16)
+def _cached_transitions(
+    tags: tuple[str, ...], scheme: str
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    start, trans, end = allowed_transitions(tags, scheme)
+    return start, np.where(trans, 0.0, -np.inf), end
+
+
+def viterbi(log_probs: npt.NDArray[np.floating], tags: Sequence[str], scheme: str) -> list[int]:
+    """Indices into ``tags`` of the most probable valid sequence for ``log_probs`` (tokens × tags)."""
+    n_tokens = log_probs.shape[0]
+    if n_tokens == 0:
+        return []
+    if log_probs.shape[1] != len(tags):
+        raise ValueError(f"{log_probs.shape[1]} score columns for {len(tags)} tags")
+    start, transition, end = _cached_transitions(tuple(tags), scheme)
+    forbidden = np.float64(-np.inf)
+    scores = np.where(start, log_probs[0].astype(np.float64), forbidden)
+    back = np.zeros((n_tokens, len(tags)), dtype=np.int64)
+    for t in range(1, n_tokens):
+        candidates = scores[:, None] + transition
+        back[t] = candidates.argmax(axis=0)
+        scores = candidates.max(axis=0) + log_probs[t]
+    scores = np.where(end, scores, forbidden)
+    path = [int(scores.argmax())]
+    for t in range(n_tokens - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    path.reverse()
+    return path

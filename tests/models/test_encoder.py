@@ -1,0 +1,176 @@
+"""The encoder backend on tiny random backbones: it learns, windows long sentences, saves and loads exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from bioner.errors import BionerError, Report
+from bioner.formats import read_documents
+from bioner.models import load_tagger
+from bioner.models.encoder import GAPS, WINDOWED, EncoderTagger, resolve_backbone
+from bioner.text import tokenize
+from bioner.training.config import Config, load_config
+from bioner.training.loop import TrainResult
+from bioner.types import Document, Passage
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "encoder"
+TRAIN = list(read_documents(FIXTURES / "train.jsonl"))
+DEV = list(read_documents(FIXTURES / "dev.jsonl"))
+TEST = list(read_documents(FIXTURES / "test.jsonl"))
+
+
+def _config(backbone: Path | str, *overrides: str) -> Config:
+    return load_config(
+        None,
+        [
+            f"model.backbone={backbone}",
+            "train.batch_size=4",
+            "train.learning_rate=3e-3",
+            "train.epochs=3",
+            "train.patience=0",
+            *overrides,
+        ],
+    )
+
+
+@dataclass
+class Trained:
+    tagger: EncoderTagger
+    result: TrainResult
+    output: Path
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    output = tmp_path_factory.mktemp("encoder-run")
+    tagger = EncoderTagger()
+    result = tagger.fit(TRAIN, DEV, _config(tiny_backbone), output)
+    return Trained(tagger, result, output)
+
+
+def _check_valid(docs: list[Document], predicted: list[Document], labels: set[str]) -> None:
+    assert [(d.id, d.text) for d in predicted] == [(d.id, d.text) for d in docs]
+    for doc in predicted:
+        previous_end = 0
+        for e in doc.entities:  # Document() already checked text == doc.text[start:end]
+            assert e.label in labels
+            assert e.start >= previous_end  # a flat tagger never overlaps its own mentions
+            assert e.score is not None and 0.0 < e.score <= 1.0
+            previous_end = e.end
+
+
+def test_training_lowers_the_loss_and_saves_the_model(trained: Trained) -> None:
+    losses = [e["train_loss"] for e in trained.result.epochs]
+    assert losses[-1] < losses[0]
+    names = {p.name for p in trained.output.iterdir()}
+    assert {"model.safetensors", "config.toml", "tags.json", "backbone", "history.json", "learning_curve.png"} <= names
+    assert not list(trained.output.glob("*.bin")) and not list(trained.output.glob("*.pt"))  # no pickles
+
+
+def test_predictions_are_valid_character_spans(trained: Trained) -> None:
+    odd = Document(
+        "odd",
+        "Sjögren’s syndrome\u200b and BRCA1 —  cancer.\n\nTitle: TP53",
+        passages=(Passage(0, "Sjögren’s syndrome\u200b and BRCA1 —  cancer."),),
+    )
+    docs = [*TEST, odd, Document("empty", "   ")]
+    _check_valid(docs, trained.tagger.predict(docs), {"Gene", "Disease"})
+
+
+def test_predictions_do_not_depend_on_the_input_entities(trained: Trained) -> None:
+    bare = [d.with_entities(()) for d in TEST]
+    assert trained.tagger.predict(TEST) == trained.tagger.predict(bare)
+
+
+def test_save_and_load_give_identical_predictions(trained: Trained, tmp_path: Path) -> None:
+    before = trained.tagger.predict(TEST + DEV)
+    trained.tagger.save(tmp_path / "copy")
+    assert load_tagger(tmp_path / "copy").predict(TEST + DEV) == before
+    assert load_tagger(trained.output).predict(TEST + DEV) == before  # fit ends with the best weights
+
+
+def test_a_document_longer_than_the_window_gets_a_tag_for_every_token(tiny_backbone: Path, tmp_path: Path) -> None:
+    tagger = EncoderTagger()
+    config = _config(tiny_backbone, "model.max_length=16", "model.window_overlap=4", "train.max_steps=1")
+    tagger.fit(TRAIN[:2], [], config, tmp_path)
+    assert tagger.module is not None
+    with torch.no_grad():  # a head that says B-Disease for every word, whatever the context
+        tagger.module.head.linear.weight.zero_()
+        tagger.module.head.linear.bias.fill_(-10.0)
+        tagger.module.head.linear.bias[tagger.tags.index("B-Disease")] = 10.0
+    words = " ".join(f"word{i} of the very long sentence without any end" for i in range(12))
+    long_doc = Document("long", f"A short one. {words}. Last.")
+    # sentence spans that leave text out (as a reader may give them): that text is still tagged
+    partial = Document("partial", "Title here. Body text, in no sentence.", sentences=((0, 11),))
+    report = Report()
+    predicted = tagger.predict([long_doc, partial], report=report)
+    assert report.warnings[WINDOWED] == 1 and report.warnings[GAPS] == 1
+    for doc, pred in zip([long_doc, partial], predicted, strict=True):
+        assert [e.span for e in pred.entities] == tokenize(doc.text)
+        assert all(e.label == "Disease" for e in pred.entities)
+
+
+@pytest.mark.slow
+def test_one_seed_gives_the_same_scores_and_another_seed_does_not(tiny_backbone: Path, tmp_path: Path) -> None:
+    def run(name: str, seed: int) -> list[dict[str, Any]]:
+        config = _config(tiny_backbone, "train.epochs=2", f"train.seed={seed}")
+        result = EncoderTagger().fit(TRAIN, DEV, config, tmp_path / name)
+        return [{k: v for k, v in e.items() if k != "seconds"} for e in result.epochs]
+
+    first = run("a", 7)
+    assert run("b", 7) == first
+    assert [e["train_loss"] for e in run("c", 8)] != [e["train_loss"] for e in first]
+
+
+@pytest.mark.slow
+def test_iobes_tags_decode_to_valid_spans(tiny_backbone: Path, tmp_path: Path) -> None:
+    tagger = EncoderTagger()
+    tagger.fit(TRAIN, DEV, _config(tiny_backbone, "model.scheme=IOBES", "train.epochs=1"), tmp_path)
+    assert {"S-Gene", "E-Disease"} <= set(tagger.tags)
+    _check_valid(TEST, tagger.predict(TEST), {"Gene", "Disease"})
+    assert load_tagger(tmp_path).predict(TEST) == tagger.predict(TEST)
+
+
+@pytest.mark.slow
+def test_a_roberta_backbone_with_byte_level_bpe_works(tiny_roberta: Path, tmp_path: Path) -> None:
+    tagger = EncoderTagger()
+    result = tagger.fit(TRAIN, DEV, _config(tiny_roberta, "model.max_length=32", "model.window_overlap=8"), tmp_path)
+    assert result.epochs[-1]["train_loss"] < result.epochs[0]["train_loss"]
+    assert tagger.config is not None and tagger.config.model.max_length == 32
+    long_doc = Document("long", " ".join(["BRCA1 causes breast cancer in many families"] * 6))
+    _check_valid([*TEST, long_doc], tagger.predict([*TEST, long_doc]), {"Gene", "Disease"})
+
+
+@pytest.mark.slow
+def test_the_packaged_minilm_trains_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    tagger = EncoderTagger()
+    config = _config("all-MiniLM-L6-v2", "train.max_steps=1", "train.learning_rate=5e-5")
+    tagger.fit(TRAIN[:4], DEV[:1], config, tmp_path)
+    assert tagger.config is not None and tagger.config.model.max_length == 512
+    _check_valid(TEST, load_tagger(tmp_path).predict(TEST), {"Gene", "Disease"})
+
+
+def test_resolve_backbone_serves_minilm_from_its_package() -> None:
+    assert (Path(resolve_backbone("all-MiniLM-L6-v2")) / "model.safetensors").is_file()
+    assert resolve_backbone("microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract") == (
+        "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract"
+    )
+
+
+def test_bad_backbones_and_model_folders_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(BionerError, match="backbone folder /no/such/backbone does not exist"):
+        EncoderTagger().fit(TRAIN, DEV, _config("/no/such/backbone"), tmp_path / "a")
+    with pytest.raises(BionerError, match="cannot load backbone 'not/a/valid/name'"):
+        EncoderTagger().fit(TRAIN, DEV, _config("not/a/valid/name"), tmp_path / "b")
+    with pytest.raises(BionerError, match="not a bioner model folder"):
+        load_tagger(tmp_path)
+    with pytest.raises(BionerError, match="has no model yet"):
+        EncoderTagger().predict(TEST)
+    with pytest.raises(BionerError, match="hold no entities"):
+        EncoderTagger().fit([d.with_entities(()) for d in TRAIN], DEV, _config("/unused"), tmp_path / "c")
