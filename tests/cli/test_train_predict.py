@@ -165,3 +165,43 @@ def test_predict_and_test_user_errors_are_one_line(
         code, _, err = run_main(monkeypatch, capsys, *args)
         assert code == 2, args
         assert err.startswith("bioner: error: ") and message in err and err.count("\n") == 1, err
+
+
+@pytest.mark.slow
+def test_llm_tagger_with_dbr_trains_and_is_scored_from_the_command_line(tiny_llama: Path, tmp_path: Path) -> None:
+    config = tmp_path / "llm.toml"
+    config.write_text(
+        f"""[data]
+train = "{FIXTURES / "train.jsonl"}"
+dev = "{FIXTURES / "dev.jsonl"}"
+test = "{FIXTURES / "test.jsonl"}"
+
+[model]
+backend = "llm-tagger"
+backbone = "{tiny_llama}"
+max_length = 128
+window_overlap = 16
+lora_r = 8
+
+[train]
+epochs = 1
+batch_size = 4
+learning_rate = 5e-3
+schedule = "constant"
+warmup_ratio = 0.0
+
+[dbr]
+mode = "retrieved"
+retriever = "tfidf"
+"""
+    )
+    output = tmp_path / "model"
+    trained = runner.invoke(app, ["train", str(config), "--output", str(output), "-q"])
+    assert trained.exit_code == 0, trained.output
+    assert (output / "adapter").is_dir() and (output / "head.safetensors").is_file()
+    assert "retrieved" in (output / "config.toml").read_text()
+    tested = runner.invoke(app, ["test", str(output), "--input", str(FIXTURES / "test.jsonl"), "--json", "-q"])
+    assert tested.exit_code == 0, tested.output
+    report = json.loads(tested.stdout)
+    assert set(report["overall"]) == {"strict", "exact", "partial", "type"}
+    assert report["documents"] == len(list(read_documents(FIXTURES / "test.jsonl")))

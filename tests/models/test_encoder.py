@@ -12,7 +12,8 @@ import torch
 from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
 from bioner.models import load_tagger
-from bioner.models.encoder import GAPS, WINDOWED, EncoderTagger, resolve_backbone
+from bioner.models.encoder import EncoderTagger, resolve_backbone
+from bioner.models.segments import GAPS, WINDOWED
 from bioner.text import tokenize
 from bioner.training.config import Config, load_config
 from bioner.training.loop import TrainResult

@@ -46,7 +46,8 @@ def test(
     if corpus is not None:
         data = DataConfig(corpus=corpus, data_dir=str(data_dir) if data_dir else None, limit=limit)
     elif input_file is not None:
-        data = DataConfig(format=fmt, limit=limit, **{split: str(input_file)})
+        data = DataConfig(format=fmt, limit=limit)
+        setattr(data, split, str(input_file))
     else:
         if not (model / CONFIG_FILE).is_file():
             raise BionerError(f"{model}: not a bioner model folder (no {CONFIG_FILE})")

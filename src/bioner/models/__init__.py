@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 BACKENDS: dict[str, str] = {
     "encoder": "bioner.models.encoder:EncoderTagger",
+    "llm-tagger": "bioner.models.llm_tagger:LLMTagger",
 }
 """Backend name -> ``module:class``."""
 

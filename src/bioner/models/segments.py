@@ -1,0 +1,137 @@
+"""What every word tagger shares between documents and its model: segments, batches, scores.
+
+A segment is one window of one sentence as sub-token ids, with the position of each
+word's first sub-token. The encoder and the llm-tagger build segments differently (the
+llm-tagger puts an instruction in front) but batch, score and train them the same way,
+so that code lives here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from bioner.errors import Report
+from bioner.text import document_sentences
+from bioner.training.device import autocast, inference_bf16, resolve_device
+from bioner.training.progress import progress_bar
+from bioner.types import Document, Span
+
+WINDOWED = "sentences longer than the model window (tagged in overlapping windows)"
+NO_PIECES = "words the tokenizer turns into nothing (given the unknown token)"
+GAPS = "text outside the document's sentences (tagged as sentences of its own)"
+LONG_WORDS = "words longer than the model window (only their first sub-tokens are read)"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One window of one sentence, ready for the model."""
+
+    input_ids: list[int]
+    word_index: list[int]
+    labels: list[int]
+
+
+def collate(batch: Sequence[Segment], pad: int) -> dict[str, torch.Tensor]:
+    """Pad a batch to its longest segment (dynamic padding); unused label slots are -100."""
+    width = max(len(s.input_ids) for s in batch)
+    words = max(len(s.word_index) for s in batch)
+    input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+    attention = torch.zeros((len(batch), width), dtype=torch.long)
+    word_index = torch.zeros((len(batch), words), dtype=torch.long)
+    labels = torch.full((len(batch), words), -100, dtype=torch.long)
+    for row, segment in enumerate(batch):
+        input_ids[row, : len(segment.input_ids)] = torch.tensor(segment.input_ids)
+        attention[row, : len(segment.input_ids)] = 1
+        word_index[row, : len(segment.word_index)] = torch.tensor(segment.word_index)
+        labels[row, : len(segment.labels)] = torch.tensor(segment.labels)
+    return {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels}
+
+
+def segment_loss(module: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Cross-entropy over the words of a collated batch (padding slots ignored)."""
+    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+    return torch.nn.functional.cross_entropy(
+        logits.float().reshape(-1, logits.size(-1)), batch["labels"].reshape(-1), ignore_index=-100
+    )
+
+
+def score_segments(
+    module: torch.nn.Module,
+    segments: Sequence[Segment],
+    *,
+    n_tags: int,
+    pad: int,
+    batch_size: int,
+    device_name: str,
+    precision: str,
+    progress: bool = False,
+) -> list[npt.NDArray[np.float32]]:
+    """Per-word tag log-probabilities of every segment.
+
+    Segments are sorted by length and batched with dynamic padding (length bucketing), run
+    under ``torch.inference_mode`` and, where :func:`inference_bf16` says so, in bf16.
+    """
+    device = resolve_device(device_name)
+    bf16 = inference_bf16(precision, device)
+    module.to(device)
+    was_training = module.training
+    module.eval()
+    order = sorted(range(len(segments)), key=lambda i: len(segments[i].input_ids))
+    out: list[npt.NDArray[np.float32]] = [np.zeros((0, n_tags), dtype=np.float32)] * len(segments)
+    bar = progress_bar(unit="window", enabled=progress)
+    with bar, torch.inference_mode():
+        task = bar.add_task("predict", total=len(segments), info="")
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            batch = {k: v.to(device) for k, v in collate([segments[i] for i in chosen], pad).items()}
+            with autocast(device, bf16):
+                logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+            log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+            for row, i in enumerate(chosen):
+                out[i] = log_probs[row, : len(segments[i].word_index)]
+            bar.update(task, advance=len(chosen))
+    module.train(was_training)
+    return out
+
+
+def sentence_regions(doc: Document, report: Report) -> list[Span]:
+    """The document's sentences, plus any visible text they leave out (so that every word is tagged)."""
+    spans = document_sentences(doc)
+    regions: list[Span] = []
+    previous = 0
+    for start, end in [*spans, (len(doc.text), len(doc.text))]:
+        gap = doc.text[previous:start]
+        if gap.strip():
+            first = previous + len(gap) - len(gap.lstrip())
+            regions.append((first, previous + len(gap.rstrip())))
+            report.warn(GAPS)
+        if start < end:
+            regions.append((start, end))
+        previous = max(previous, end)
+    return regions
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No transformers progress bars while loading: bioner prints its own progress."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message, for one-line errors."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
