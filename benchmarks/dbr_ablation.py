@@ -24,7 +24,7 @@ MODES = ("off", "random", "retrieved")
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bioner.errors import Report
     from bioner.evaluate import evaluate
-    from bioner.knowledge.dense import dense_samples, training_kb
+    from bioner.knowledge.dense import DENSE_ADDED
     from bioner.models import create_tagger
     from bioner.training.config import load_config
     from bioner.training.data import load_splits
@@ -33,16 +33,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base = load_config(args.config, overrides)
     splits = load_splits(base.data, ("train", "dev", "test"), Report())
     labels = list(base.model.labels) or sorted({e.label for d in splits["train"] for e in d.entities})
+    saved = args.output / "dbr_ablation.json"
     results: dict[str, Any] = {"corpus": base.data.corpus, "backend": base.model.backend, "runs": {}}
+    if saved.exists():  # resume: settings already measured are kept
+        results = json.loads(saved.read_text())
     for mode in args.modes:
+        if mode in results["runs"]:
+            continue
         config = load_config(args.config, [*overrides, f"dbr.mode={mode}"])
         output = args.output / mode
         started = time.perf_counter()
-        n_dense = 0
-        if mode != "off":
-            n_dense = len(dense_samples(splits["train"], labels, training_kb(splits["train"], config.dbr), config.dbr))
+        report = Report()
         tagger = create_tagger(config.model.backend)
-        result = tagger.fit(splits["train"], splits["dev"], config, output, progress=args.progress)
+        result = tagger.fit(splits["train"], splits["dev"], config, output, progress=args.progress, report=report)
+        n_dense = sum(n for what, n in report.warnings.items() if what.startswith(DENSE_ADDED))
         test = evaluate(splits["test"], tagger.predict(splits["test"]), labels=labels).overall["strict"]
         results["runs"][mode] = {
             "dense_samples": n_dense,
@@ -53,6 +57,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - started, 1),
             "config": config.to_dict(),
         }
+        saved.write_text(json.dumps(results, indent=2) + "\n")
         print(f"dbr={mode}: dense samples {n_dense}, test strict F1 {test.f1:.4f}", flush=True)
     return results
 

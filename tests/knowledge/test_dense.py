@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bioner.errors import BionerError
+from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
 from bioner.knowledge.dense import (
+    DENSE_ADDED,
     SEPARATOR,
     DenseSample,
     dense_documents,
@@ -91,9 +92,11 @@ def test_training_kb_merges_a_file_and_refuses_a_leaky_one() -> None:
         training_kb(TRAIN, replace(RETRIEVED, kb="/nonexistent.tsv"))
 
 
-def test_dense_documents_are_valid_documents_for_the_encoder() -> None:
-    docs = dense_documents(TRAIN, LABELS, RETRIEVED)
+def test_dense_documents_are_valid_documents_for_the_encoder_and_counted() -> None:
+    report = Report()
+    docs = dense_documents(TRAIN, LABELS, RETRIEVED, report=report)
     assert docs and len({d.id for d in docs}) == len(docs)
+    assert report.warnings[f"{DENSE_ADDED} (retrieved)"] == len(docs)
     for doc in docs:
         assert {e.label for e in doc.entities} <= set(LABELS)
         assert doc.meta["dbr_type"] in LABELS

@@ -85,6 +85,10 @@ class DenseSample:
         return [doc.text[s:e] for s, e in view.tokens], list(view.tags)
 
 
+DENSE_ADDED = "dense knowledge-base sentences added to training"
+"""The report line (counted) of every run with DBR on, so a run says how much it added."""
+
+
 def dense_samples(
     docs: Sequence[Document],
     labels: Sequence[str],
@@ -201,6 +205,8 @@ def dense_documents(
         return []
     kb = training_kb(train, dbr, report)
     samples = dense_samples(train, labels, kb, dbr, retriever)
+    if report is not None:
+        report.warn(f"{DENSE_ADDED} ({dbr.mode})", len(samples))
     wanted = list(labels) if tag_other_labels else None
     return [s.document(wanted, f"dbr:{i}") for i, s in enumerate(samples)]
 
@@ -228,4 +234,6 @@ def dense_instances(
         words, tags = sample.tagged_words()
         bio = tuple(t.partition("-")[0] for t in tags)
         out.append(Instance(instruction(sample.type), tuple(words), bio, sample.type, DENSE_GROUP))
+    if report is not None:
+        report.warn(f"{DENSE_ADDED} ({dbr.mode})", len(out))
     return out
