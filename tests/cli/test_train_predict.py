@@ -205,3 +205,22 @@ retriever = "tfidf"
     report = json.loads(tested.stdout)
     assert set(report["overall"]) == {"strict", "exact", "partial", "type"}
     assert report["documents"] == len(list(read_documents(FIXTURES / "test.jsonl")))
+
+
+def test_annotate_prints_the_mentions_and_writes_jsonl(model: Path, tmp_path: Path) -> None:
+    text = "Mutations in BRCA1 cause breast cancer and cystic fibrosis."
+    out = tmp_path / "tagged.jsonl"
+    result = runner.invoke(app, ["annotate", str(model), text, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    [doc] = list(read_documents(out))
+    assert doc.text == text
+    assert f"{len(doc.entities)} mentions" in result.stdout
+    for entity in doc.entities:  # every mention is shown with its offsets
+        assert f"{entity.start} " in result.stdout and entity.label in result.stdout
+
+
+def test_annotate_wants_exactly_one_text(
+    model: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(monkeypatch, capsys, "annotate", str(model))
+    assert code == 2 and "give the text either as an argument or with --file" in err and "Traceback" not in err

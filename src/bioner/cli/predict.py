@@ -46,7 +46,7 @@ def predict(
     losses = write_documents(predicted, target, out_fmt)
     write_sidecar(timing, target)
     for line in [*report.lines(), *losses.lines()]:
-        err.print(line, markup=False, highlight=False)
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
     mentions = sum(len(d.entities) for d in predicted)
     typer.echo(
         f"tagged {len(predicted)} documents: {mentions} entities, {timing.docs_per_s:.1f} docs/s, "

@@ -63,7 +63,7 @@ def test(
     result = evaluate(gold, predicted, labels=labels or None, timing=timing)
     err = Console(stderr=True, quiet=quiet)
     for line in report.lines():
-        err.print(line, markup=False, highlight=False)
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
     if save is not None:
         write_documents(predicted, save)
         write_sidecar(timing, save)

@@ -44,7 +44,7 @@ def train(
         splits["train"], splits["dev"], settings, output, resume=resume, progress=not quiet, report=report
     )
     for line in report.lines():
-        err.print(line, markup=False, highlight=False)
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
     best = result.best_dev
     score = "no dev set"
     if best:
