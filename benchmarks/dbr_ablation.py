@@ -67,12 +67,14 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for mode, run_ in results["runs"].items():
         epochs = [e["epoch"] for e in run_["epochs"] if e["dev_f1"] is not None]
         f1 = [e["dev_f1"] for e in run_["epochs"] if e["dev_f1"] is not None]
         ax.plot(epochs, f1, marker="o", label=f"dbr={mode} (test F1 {run_['test']['f1']:.3f})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("dev strict F1")
     ax.set_title(f"DBR ablation: {results['backend']} on {results['corpus'] or 'files'}")
