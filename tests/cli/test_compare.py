@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +14,10 @@ from bioner.cli.app import app
 from bioner.evaluation.matching import Scheme
 from bioner.evaluation.significance import compare
 from bioner.formats import read_documents
+
+if TYPE_CHECKING:
+    from conftest import RunMain  # tests/cli/conftest.py, for the annotations only
+
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "evaluation"
 GOLD, A, B = (str(FIXTURES / name) for name in ("gold.jsonl", "pred_a.jsonl", "pred_b.jsonl"))
@@ -60,12 +63,7 @@ def test_json_output() -> None:
         (["--pred", A, "--pred", str(FIXTURES / "pred_unknown.jsonl")], "does not have"),
     ],
 )
-def test_user_errors_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], message: str
-) -> None:
-    monkeypatch.setattr(sys, "argv", ["bioner", "compare", "--gold", GOLD, *args])
-    with pytest.raises(SystemExit) as exit_info:
-        bioner.cli.main()
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 2
+def test_user_errors_exit_2(run_main: RunMain, args: list[str], message: str) -> None:
+    code, _, err = run_main("compare", "--gold", GOLD, *args)
+    assert code == 2
     assert err.startswith("bioner: error: ") and message in err

@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-import bioner.cli
 from bioner.formats import brat, conll, pubtator, tsv
+
+if TYPE_CHECKING:
+    from conftest import RunMain  # tests/cli/conftest.py, for the annotations only
+
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "formats"
 
 
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Exit code, stdout and stderr of ``bioner <args>``."""
-    monkeypatch.setattr(sys, "argv", ["bioner", *(str(a) for a in args)])
-    code = 0
-    try:
-        bioner.cli.main()
-    except SystemExit as exit_info:
-        code = int(exit_info.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_pubtator_to_conll_reports_losses_and_a_summary(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_pubtator_to_conll_reports_losses_and_a_summary(run_main: RunMain, tmp_path: Path) -> None:
     out = tmp_path / "out.conll"
-    code, _, err = run_main(monkeypatch, capsys, "convert", FIXTURES / "sample.pubtator", out, "--scheme", "IOBES")
+    code, _, err = run_main("convert", FIXTURES / "sample.pubtator", out, "--scheme", "IOBES")
     assert code == 0, err
     lines = err.splitlines()
     assert "lost: nested or overlapping entities: 1" in lines
@@ -40,24 +29,25 @@ def test_pubtator_to_conll_reports_losses_and_a_summary(
     assert sum(len(d.entities) for d in conll.read(out)) == 14
 
 
-def test_tsv_named_conll_files_are_read_as_conll(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_tsv_named_conll_files_are_read_as_conll(run_main: RunMain, tmp_path: Path) -> None:
     source = tmp_path / "train.tsv"
     shutil.copy(FIXTURES / "sample.iobes", source)
-    code, _, err = run_main(monkeypatch, capsys, "convert", source, tmp_path / "train.jsonl")
+    code, _, err = run_main("convert", source, tmp_path / "train.jsonl")
     assert code == 0, err
     assert err.splitlines()[-1] == "converted 2 documents, 3 entities"
 
 
-def test_genovardis_to_brat_and_back(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_genovardis_to_brat_and_back(run_main: RunMain, tmp_path: Path) -> None:
     gvd = FIXTURES / "genovardis"
     code, _, err = run_main(
-        monkeypatch, capsys, "convert", gvd / "text.tsv", tmp_path / "brat", "--to", "brat", "--annotations",
+        "convert",
+        gvd / "text.tsv",
+        tmp_path / "brat",
+        "--to",
+        "brat",
+        "--annotations",
         gvd / "annotations.tsv",
-    )  # fmt: skip
+    )
     assert code == 0, err
     assert err.splitlines() == [
         "lost: document metadata (pmid): 3",
@@ -65,9 +55,12 @@ def test_genovardis_to_brat_and_back(
         "converted 3 documents, 9 entities",
     ]
     code, _, err = run_main(
-        monkeypatch, capsys, "convert", tmp_path / "brat", tmp_path / "back.tsv", "--out-annotations",
+        "convert",
+        tmp_path / "brat",
+        tmp_path / "back.tsv",
+        "--out-annotations",
         tmp_path / "back-ann.tsv",
-    )  # fmt: skip
+    )
     assert code == 0, err
     assert "lost: entity attributes (brat_id): 9" in err.splitlines()
     back = list(tsv.read(tmp_path / "back.tsv", annotations=tmp_path / "back-ann.tsv"))
@@ -77,13 +70,9 @@ def test_genovardis_to_brat_and_back(
     )  # BRAT files come back in name order
 
 
-def test_realign_option_reaches_the_pubtator_reader(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_realign_option_reaches_the_pubtator_reader(run_main: RunMain, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    code, _, err = run_main(
-        monkeypatch, capsys, "convert", FIXTURES / "shifted.pubtator", out, "--to", "brat", "--realign"
-    )
+    code, _, err = run_main("convert", FIXTURES / "shifted.pubtator", out, "--to", "brat", "--realign")
     assert code == 0, err
     assert "warning: mentions realigned to their text: 3" in err.splitlines()
     assert [e.text for d in brat.read(out) for e in d.entities] == ["PAX6", "aniridia", "Aniridia", "AN"]
@@ -112,8 +101,7 @@ def write(path: Path, content: bytes) -> Path:
     ],
 )
 def test_bad_input_is_one_line_with_exit_code_2(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    run_main: RunMain,
     tmp_path: Path,
     name: str,
     content: bytes,
@@ -122,17 +110,15 @@ def test_bad_input_is_one_line_with_exit_code_2(
 ) -> None:
     source = write(tmp_path / name, content)
     target = tmp_path / "out.jsonl"
-    code, out, err = run_main(monkeypatch, capsys, "convert", source, target, *extra)
+    code, out, err = run_main("convert", source, target, *extra)
     assert code == 2
     assert err.startswith("bioner: error: ") and err.count("\n") == 1
     assert message in err and "Traceback" not in err + out
     assert not target.exists() and not (tmp_path / "out.conll").exists()
 
 
-def test_pubtator_relations_survive_pubtator_to_pubtator(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_pubtator_relations_survive_pubtator_to_pubtator(run_main: RunMain, tmp_path: Path) -> None:
     out = tmp_path / "copy.pubtator"
-    code, _, err = run_main(monkeypatch, capsys, "convert", FIXTURES / "sample.pubtator", out)
+    code, _, err = run_main("convert", FIXTURES / "sample.pubtator", out)
     assert code == 0 and err.splitlines() == ["converted 3 documents, 15 entities"]
     assert list(pubtator.read(out)) == list(pubtator.read(FIXTURES / "sample.pubtator"))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +16,10 @@ from bioner.cli.app import app
 from bioner.errors import Report
 from bioner.stats import corpus_stats
 from bioner.types import Corpus, Document, entity_at
+
+if TYPE_CHECKING:
+    from conftest import RunMain  # tests/cli/conftest.py, for the annotations only
+
 
 TEXT = "Tamoxifeno y cáncer de mama; BRCA1 en cáncer."
 
@@ -59,15 +62,6 @@ def fake_loader(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 def invoke(*args: str) -> Any:
     bioner.cli.load_verbs()
     return CliRunner().invoke(app, list(args))
-
-
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The real entry point (``bioner.cli.main``): exit code, stdout, stderr."""
-    monkeypatch.setattr(sys, "argv", ["bioner", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        bioner.cli.main()
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
 
 
 def test_stats_json_is_the_corpus_stats_and_nothing_else(fake_loader: list[dict[str, Any]]) -> None:
@@ -128,10 +122,8 @@ def test_list_shows_every_corpus() -> None:
         (("corpus", "stats", "bc5cdr", "--split", "validation"), "unknown split 'validation'"),
     ],
 )
-def test_bad_names_are_one_line_errors(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
-) -> None:
-    code, out, err = run_main(monkeypatch, capsys, *args)
+def test_bad_names_are_one_line_errors(run_main: RunMain, args: tuple[str, ...], message: str) -> None:
+    code, out, err = run_main(*args)
     assert code == 2
     assert out == ""
     assert err.startswith("bioner: error: ") and message in err
@@ -139,10 +131,11 @@ def test_bad_names_are_one_line_errors(
 
 
 def test_missing_split_in_a_loaded_corpus_is_an_error(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run_main: RunMain,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(corpora, "load_corpus", lambda name, **_: tiny_corpus(("test",)))
-    code, _, err = run_main(monkeypatch, capsys, "corpus", "stats", "tiny", "--split", "dev")
+    code, _, err = run_main("corpus", "stats", "tiny", "--split", "dev")
     assert code == 2
     assert "corpus 'tiny' has no split 'dev'; it has: test" in err
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
 
 import bioner.cli
 from bioner.cli.app import app
+
+if TYPE_CHECKING:
+    from conftest import RunMain  # tests/cli/conftest.py, for the annotations only
+
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "evaluation"
 GOLD, PRED = str(FIXTURES / "gold.jsonl"), str(FIXTURES / "pred_a.jsonl")
@@ -66,15 +70,6 @@ def test_a_file_name_without_a_known_suffix_is_read_as_jsonl(tmp_path: Path) -> 
     assert "timing" not in json.loads(result.stdout)
 
 
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    """The installed entry point in-process: user errors end as one line and exit code 2."""
-    monkeypatch.setattr(sys, "argv", ["bioner", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        bioner.cli.main()
-    code = exit_info.value.code
-    return code if isinstance(code, int) else 1, capsys.readouterr().err
-
-
 @pytest.mark.parametrize(
     ("pred", "extra", "message"),
     [
@@ -88,19 +83,20 @@ def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ],
 )
 def test_user_errors_are_one_line_with_exit_code_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], pred: str, extra: list[str], message: str
+    run_main: RunMain, pred: str, extra: list[str], message: str
 ) -> None:
-    code, err = run_main(monkeypatch, capsys, "evaluate", "--gold", GOLD, "--pred", str(FIXTURES / pred), *extra)
+    code, _, err = run_main("evaluate", "--gold", GOLD, "--pred", str(FIXTURES / pred), *extra)
     assert code == 2
     assert err.startswith("bioner: error: ") and err.count("\n") == 1
     assert message in err
 
 
 def test_a_malformed_prediction_line_names_file_and_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run_main: RunMain,
+    tmp_path: Path,
 ) -> None:
     pred = tmp_path / "pred.jsonl"
     pred.write_text(Path(PRED).read_text(encoding="utf-8") + "{broken\n", encoding="utf-8")
-    code, err = run_main(monkeypatch, capsys, "evaluate", "--gold", GOLD, "--pred", str(pred))
+    code, _, err = run_main("evaluate", "--gold", GOLD, "--pred", str(pred))
     assert code == 2
     assert f"{pred}:4: invalid JSON" in err

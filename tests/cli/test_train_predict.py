@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +12,10 @@ from typer.testing import CliRunner
 import bioner.cli
 from bioner.cli.app import app
 from bioner.formats import read_documents
+
+if TYPE_CHECKING:
+    from conftest import RunMain  # tests/cli/conftest.py, for the annotations only
+
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "encoder"
 CONFIGS = Path(__file__).parents[2] / "configs"
@@ -48,15 +52,6 @@ def model(tiny_backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     assert result.exit_code == 0, result.output
     assert "best epoch" in result.stdout and "model saved to" in result.stdout
     return output
-
-
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The real entry point (``bioner.cli.main``): exit code, stdout, stderr."""
-    monkeypatch.setattr(sys, "argv", ["bioner", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        bioner.cli.main()
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
 
 
 def test_train_writes_model_config_history_and_curves(model: Path) -> None:
@@ -112,18 +107,18 @@ def test_test_prints_a_report_with_timing(model: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_resume_continues_after_the_last_finished_epoch(
-    tiny_backbone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run_main: RunMain,
+    tiny_backbone: Path,
+    tmp_path: Path,
 ) -> None:
     config = str(_write_config(tmp_path, tiny_backbone))
     out = str(tmp_path / "run")
-    code, _, err = run_main(monkeypatch, capsys, "train", config, "--output", out, "-q", "--set", "train.epochs=1")
+    code, _, err = run_main("train", config, "--output", out, "-q", "--set", "train.epochs=1")
     assert code == 0, err
     first = json.loads((tmp_path / "run" / "history.json").read_text())["epochs"]
-    code, _, err = run_main(monkeypatch, capsys, "train", config, "--output", out, "-q", "--set", "train.epochs=1")
+    code, _, err = run_main("train", config, "--output", out, "-q", "--set", "train.epochs=1")
     assert code == 2 and "--resume" in err
-    code, stdout, err = run_main(
-        monkeypatch, capsys, "train", config, "--output", out, "-q", "--resume", "--set", "train.epochs=2"
-    )
+    code, stdout, err = run_main("train", config, "--output", out, "-q", "--resume", "--set", "train.epochs=2")
     assert code == 0, err
     epochs = json.loads((tmp_path / "run" / "history.json").read_text())["epochs"]
     assert [e["epoch"] for e in epochs] == [1, 2] and epochs[0] == first[0]
@@ -139,20 +134,21 @@ def test_resume_continues_after_the_last_finished_epoch(
     ],
 )
 def test_train_user_errors_are_one_line(
+    run_main: RunMain,
     args: list[str],
     message: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = str(_write_config(tmp_path, tmp_path))
-    code, _, err = run_main(monkeypatch, capsys, "train", config, "--output", str(tmp_path / "o"), *args)
+    code, _, err = run_main("train", config, "--output", str(tmp_path / "o"), *args)
     assert code == 2
     assert err.startswith("bioner: error: ") and message in err and err.count("\n") == 1
 
 
 def test_predict_and_test_user_errors_are_one_line(
-    model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run_main: RunMain,
+    model: Path,
+    tmp_path: Path,
 ) -> None:
     cases = [
         (["predict", str(tmp_path), str(FIXTURES / "test.jsonl"), str(tmp_path / "o.jsonl")], "not a bioner model"),
@@ -162,7 +158,7 @@ def test_predict_and_test_user_errors_are_one_line(
         (["test", str(model), "--corpus", "ncbi-disease", "--input", "x.jsonl"], "choose one of"),
     ]
     for args, message in cases:
-        code, _, err = run_main(monkeypatch, capsys, *args)
+        code, _, err = run_main(*args)
         assert code == 2, args
         assert err.startswith("bioner: error: ") and message in err and err.count("\n") == 1, err
 
@@ -207,6 +203,28 @@ retriever = "tfidf"
     assert report["documents"] == len(list(read_documents(FIXTURES / "test.jsonl")))
 
 
+@pytest.mark.slow
+def test_the_encoder_mixture_config_trains_on_two_corpora_with_a_tag_set_each(
+    tiny_backbone: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "mixture"
+    overrides = [
+        f"model.backbone={tiny_backbone}",
+        'data.mixture=["ncbi-disease", "bc5cdr"]',
+        "data.weights=[1, 0.5]",
+        "data.limit=3",
+        "train.max_steps=2",
+    ]
+    args = ["train", str(CONFIGS / "encoder" / "mixture.toml"), "--output", str(output), "-q"]
+    trained = runner.invoke(app, [*args, *(x for o in overrides for x in ("--set", o))])
+    assert trained.exit_code == 0, trained.output
+    tags = json.loads((output / "tags.json").read_text())
+    assert tags["labels_by_corpus"] == {"ncbi-disease": ["Disease"], "bc5cdr": ["Chemical", "Disease"]}
+    tested = runner.invoke(app, ["test", str(output), "--corpus", "bc5cdr", "--limit", "2", "--json", "-q"])
+    assert tested.exit_code == 0, tested.output
+    assert json.loads(tested.stdout)["documents"] == 2
+
+
 def test_annotate_prints_the_mentions_and_writes_jsonl(model: Path, tmp_path: Path) -> None:
     text = "Mutations in BRCA1 cause breast cancer and cystic fibrosis."
     out = tmp_path / "tagged.jsonl"
@@ -220,7 +238,8 @@ def test_annotate_prints_the_mentions_and_writes_jsonl(model: Path, tmp_path: Pa
 
 
 def test_annotate_wants_exactly_one_text(
-    model: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run_main: RunMain,
+    model: Path,
 ) -> None:
-    code, _, err = run_main(monkeypatch, capsys, "annotate", str(model))
+    code, _, err = run_main("annotate", str(model))
     assert code == 2 and "give the text either as an argument or with --file" in err and "Traceback" not in err

