@@ -14,53 +14,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-BIONER = [sys.executable, "-m", "bioner"]
-
-
-def run(command: list[str], log: Path) -> float:
-    """Run a step, appending its output to ``log``; its wall time in seconds."""
-    started = time.perf_counter()
-    with log.open("a") as out:
-        out.write(f"$ {' '.join(command)}\n")
-        out.flush()
-        subprocess.run(command, check=True, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-    return time.perf_counter() - started
+from common import ROOT, machine, run, summary, test_once, train_once
 
 
 def bioner_side(corpus: str, epochs: int, seed: int, runs: Path, log: Path) -> dict[str, Any]:
     model = runs / f"bioner-{corpus}-e{epochs}-s{seed}"
-    result_file = model / "test.json"
-    if not result_file.exists():
-        settings = [f"data.corpus={corpus}", f"train.epochs={epochs}", f"train.seed={seed}"]
-        settings += ["train.max_minutes=0", "train.patience=0"]
-        resume = ["--resume"] if (model / "checkpoint.safetensors").exists() else []
-        overrides = [part for s in settings for part in ("--set", s)]
-        seconds = run([*BIONER, "train", "configs/quickstart.toml", "--output", str(model), *overrides, *resume], log)
-        (model / "train_seconds.txt").write_text(f"{seconds:.1f}\n")
-        test = subprocess.run(
-            [*BIONER, "test", str(model), "--corpus", corpus, "--split", "test", "--json", "-q"],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        result_file.write_text(test.stdout)
-    report = json.loads(result_file.read_text())
-    return {
-        "strict_f1": report["overall"]["strict"]["f1"],
-        "partial_f1": report["overall"]["partial"]["f1"],
-        "by_length_strict_f1": {b: s["strict"]["f1"] for b, s in report["by_length"].items()},
-        "train_seconds": float((model / "train_seconds.txt").read_text()),
-    }
+    settings = [f"data.corpus={corpus}", f"train.epochs={epochs}", f"train.seed={seed}"]
+    train_once("configs/quickstart.toml", model, [*settings, "train.max_minutes=0", "train.patience=0"], log)
+    return summary(test_once(model, corpus), model)
 
 
 def baseline_side(corpus: str, epochs: int, seed: int, runs: Path, log: Path) -> dict[str, Any]:
@@ -115,7 +81,7 @@ def main() -> None:
         }
         results.update(
             date=date.today().isoformat(),
-            machine=f"{platform.machine()}, {os.cpu_count()} cores, CPU only",
+            machine=machine(),
             command=(
                 f"python benchmarks/accuracy.py --corpora {' '.join(args.corpora)} "
                 f"--epochs {args.epochs} --seed {args.seed}"

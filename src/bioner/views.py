@@ -147,10 +147,11 @@ def decode(
         open_label = None
 
     for i, tag in enumerate(tags):
-        prefix, label = split_tag(tag)
-        if prefix == "O":
-            close(i - 1)
+        if tag == "O":  # most tokens: nothing to split or close
+            if open_label is not None:
+                close(i - 1)
             continue
+        prefix, label = split_tag(tag)
         continues = open_label == label and prefix in {"I", "E"}
         if not continues:
             close(i - 1)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from bioner.errors import Report
-from bioner.models.decoding import allowed_transitions, viterbi
+from bioner.models.decoding import allowed_transitions, viterbi, viterbi_batch
 from bioner.views import decode
 
 IOB2 = ["O", "B-Gene", "I-Gene", "B-Disease", "I-Disease"]
@@ -81,3 +81,25 @@ def test_viterbi_finds_the_best_valid_sequence(scheme: str, log_probs: np.ndarra
         if _valid([tags[i] for i in seq], scheme)
     )
     assert sum(log_probs[t, i] for t, i in enumerate(path)) == pytest.approx(best)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=12),
+    st.sampled_from([("IOB2", IOB2), ("IOBES", IOBES)]),
+    st.integers(min_value=0, max_value=2**31),
+    st.integers(min_value=1, max_value=5),
+)
+def test_batched_viterbi_gives_the_paths_of_one_sequence_at_a_time(
+    lengths: list[int], scheme_tags: tuple[str, list[str]], seed: int, chunk: int
+) -> None:
+    scheme, tags = scheme_tags
+    rng = np.random.default_rng(seed)
+    # coarse scores make ties, which both must break the same way
+    sequences = [np.log(rng.integers(1, 4, size=(n, len(tags))) / 4.0) for n in lengths]
+    assert viterbi_batch(sequences, tags, scheme, chunk=chunk) == [viterbi(s, tags, scheme) for s in sequences]
+
+
+def test_batched_viterbi_checks_the_score_columns() -> None:
+    with pytest.raises(ValueError, match="5 columns"):
+        viterbi_batch([np.zeros((2, 3))], IOB2, "IOB2")

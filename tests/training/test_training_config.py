@@ -38,6 +38,7 @@ def test_overrides_are_coerced_to_the_field_types() -> None:
     assert config.model.scheme == "IOBES" and config.model.labels == ["Gene", "Disease"]
     assert config.data.limit == 20 and config.data.corpus == "ncbi-disease"
     assert apply_overrides(config, ["data.limit=none"]).data.limit is None
+    assert apply_overrides(config, ["model.quantize=none"]).model.quantize == "none"  # a value, not a clearing
 
 
 def test_overrides_do_not_touch_the_original() -> None:

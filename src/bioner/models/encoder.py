@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from safetensors.torch import load_model, save_model
 
 from bioner.errors import BionerError, Report
 from bioner.knowledge.dense import dense_documents
-from bioner.models.decoding import viterbi
+from bioner.models.decoding import viterbi_batch
 from bioner.models.head import BackboneTagger
 from bioner.models.segments import (
     LONG_WORDS,
@@ -57,7 +58,7 @@ from bioner.training.loop import TrainingTask, TrainResult
 from bioner.training.loop import fit as fit_loop
 from bioner.training.mixture import corpus_of, corpus_weights, weighted_sample, with_corpus
 from bioner.types import Document, Entity, Span
-from bioner.views import decode, encode
+from bioner.views import TokenView, decode, encode
 
 WEIGHTS_FILE = "model.safetensors"
 TAGS_FILE = "tags.json"
@@ -334,26 +335,30 @@ class EncoderTagger:
             precision=config.train.precision,
             progress=progress,
         )
-        found: list[list[Entity]] = [[] for _ in documents]
+        # per tag set, the sentences to decode with it and their scores (renormalised over that set)
+        work: dict[int, tuple[list[_Sentence], list[npt.NDArray[np.float32]]]] = {}
         for sentence in sentences:
             rows = scores[sentence.first_segment : sentence.first_segment + len(sentence.windows)]
             merged = merge_windows(sentence.windows, rows, len(sentence.tokens))
-            text = documents[sentence.doc].text
             for tag_set in [sentence.tag_set] if sentence.tag_set is not None else self.tag_sets:
-                found[sentence.doc].extend(self._decode(merged, tag_set, sentence.tokens, text))
+                part = merged[:, tag_set.start : tag_set.stop]
+                if len(self.tag_sets) > 1:  # a softmax over this set alone
+                    part = part - np.logaddexp.reduce(part, axis=1, keepdims=True)
+                entry = work.setdefault(tag_set.start, ([], []))
+                entry[0].append(sentence)
+                entry[1].append(part)
+        found: list[list[Entity]] = [[] for _ in documents]
+        for tag_set in self.tag_sets:
+            members, parts = work.get(tag_set.start, ([], []))
+            paths = viterbi_batch(parts, tag_set.tags, config.model.scheme)
+            for sentence, part, path in zip(members, parts, paths, strict=True):
+                probs = np.exp(part[np.arange(len(path)), path]).tolist()
+                tags = [tag_set.tags[i] for i in path]
+                text = documents[sentence.doc].text
+                found[sentence.doc].extend(decode(sentence.tokens, tags, text, config.model.scheme, scores=probs))
         if len(self.tag_sets) > 1:
             found = [_best_of_duplicates(entities) for entities in found]
         return [doc.with_entities(entities) for doc, entities in zip(documents, found, strict=True)]
-
-    def _decode(self, merged: np.ndarray, tag_set: TagSet, tokens: Sequence[Span], text: str) -> list[Entity]:
-        """Spans of one tag set: its columns renormalised (a softmax over that set alone), then Viterbi."""
-        config, _ = self._ready()
-        scores = merged[:, tag_set.start : tag_set.stop]
-        if len(self.tag_sets) > 1:
-            scores = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
-        path = viterbi(scores, list(tag_set.tags), config.model.scheme)
-        probs = np.exp(scores[np.arange(len(path)), path]).tolist()
-        return decode(tokens, [tag_set.tags[i] for i in path], text, config.model.scheme, scores=probs)
 
     # -- documents to model inputs -------------------------------------------------------------
 
@@ -365,38 +370,47 @@ class EncoderTagger:
         scheme = config.model.scheme
         budget = config.model.max_length - len(self._prefix) - len(self._suffix)
         counts = Report()
-        sentences: list[_Sentence] = []
-        segments: list[Segment] = []
+        planned: list[tuple[int, TokenView, TagSet | None]] = []
         for d, doc in enumerate(docs):
             tag_set = self._tag_set_of(doc)
             if tag_set is None:
                 if gold:
                     raise BionerError(f"document {doc.id} comes from no corpus the model has a tag set for")
                 counts.warn(UNSEEN_CORPUS)
-            tag_id = {t: tag_set.start + i for i, t in enumerate(tag_set.tags)} if tag_set else {}
-            tag_range = (tag_set.start, tag_set.stop) if tag_set and len(self.tag_sets) > 1 else None
             source = doc if gold else doc.with_entities(())
-            views = [encode(source, scheme, span, report=counts) for span in sentence_regions(source, counts)]
-            if not views:
-                continue
-            words = [[doc.text[s:e] for s, e in view.tokens] for view in views]
-            encoded = self.tokenizer(words, is_split_into_words=True, add_special_tokens=False)
-            for v, view in enumerate(views):
-                pieces = _word_pieces(encoded["input_ids"][v], encoded.word_ids(v), len(view.tokens))
-                for piece in pieces:
-                    if not piece:
-                        piece.append(self.tokenizer.unk_token_id)
-                        counts.warn(NO_PIECES)
-                    if len(piece) > budget:
-                        del piece[budget:]
-                        counts.warn(LONG_WORDS)
-                windows = plan_windows([len(p) for p in pieces], budget, config.model.window_overlap)
-                if len(windows) > 1:
-                    counts.warn(WINDOWED)
-                labels = [tag_id[t] for t in view.tags] if gold else [-100] * len(view.tags)
-                sentences.append(_Sentence(d, view.tokens, tuple(windows), len(segments), tag_set))
-                for ws, we in windows:
-                    segments.append(self._segment(pieces[ws:we], labels[ws:we], tag_range))
+            for span in sentence_regions(source, counts):
+                planned.append((d, encode(source, scheme, span, report=counts), tag_set))
+        if report is not None:
+            report.merge(counts)
+        if not planned:
+            return [], []
+        # one tokenizer call for every sentence: the fast tokenizer batches (and parallelises) it in Rust
+        words = [[docs[d].text[s:e] for s, e in view.tokens] for d, view, _ in planned]
+        encoded = self.tokenizer(words, is_split_into_words=True, add_special_tokens=False)
+        tag_ids = {s.start: {tag: s.start + i for i, tag in enumerate(s.tags)} for s in self.tag_sets}
+        counts = Report()
+        sentences: list[_Sentence] = []
+        segments: list[Segment] = []
+        for v, (d, view, tag_set) in enumerate(planned):
+            pieces = _word_pieces(encoded["input_ids"][v], encoded.word_ids(v), len(view.tokens))
+            for piece in pieces:
+                if not piece:
+                    piece.append(self.tokenizer.unk_token_id)
+                    counts.warn(NO_PIECES)
+                if len(piece) > budget:
+                    del piece[budget:]
+                    counts.warn(LONG_WORDS)
+            windows = plan_windows([len(p) for p in pieces], budget, config.model.window_overlap)
+            if len(windows) > 1:
+                counts.warn(WINDOWED)
+            if gold and tag_set is not None:
+                labels = [tag_ids[tag_set.start][t] for t in view.tags]
+            else:
+                labels = [-100] * len(view.tags)
+            tag_range = (tag_set.start, tag_set.stop) if tag_set and len(self.tag_sets) > 1 else None
+            sentences.append(_Sentence(d, view.tokens, tuple(windows), len(segments), tag_set))
+            for ws, we in windows:
+                segments.append(self._segment(pieces[ws:we], labels[ws:we], tag_range))
         if report is not None:
             report.merge(counts)
         return sentences, segments

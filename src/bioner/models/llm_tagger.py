@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from safetensors.torch import load_file, save_file
 
 from bioner.errors import BionerError, Report
 from bioner.knowledge.dense import dense_instances
 from bioner.models.bidirectional import make_bidirectional
-from bioner.models.decoding import viterbi
+from bioner.models.decoding import viterbi_batch
 from bioner.models.encoder import resolve_backbone
 from bioner.models.gguf import GEMMA_270M, gemma_270m
 from bioner.models.head import BackboneTagger
@@ -309,19 +310,28 @@ class LLMTagger:
             precision=config.train.precision,
             progress=progress,
         )
-        found: list[list[Entity]] = [[] for _ in documents]
+        merged_scores: list[npt.NDArray[np.float32]] = []
         start = 0
         for i, instance in enumerate(instances):
             end = start
             while end < len(windows) and windows[end].instance == i:
                 end += 1
-            merged = merge_windows([w.words for w in windows[start:end]], scores[start:end], len(instance.words))
+            merged_scores.append(
+                merge_windows([w.words for w in windows[start:end]], scores[start:end], len(instance.words))
+            )
             start = end
-            tags = [f"{t}-{instance.label}" if t != "O" else t for t in TAGS]
-            path = viterbi(merged, tags, "IOB2")
-            probs = np.exp(merged[np.arange(len(path)), path]).tolist()
-            text = documents[instance.doc].text
-            found[instance.doc].extend(decode(instance.spans, [tags[k] for k in path], text, "IOB2", scores=probs))
+        by_label: dict[str, list[int]] = {}
+        for i, instance in enumerate(instances):
+            by_label.setdefault(instance.label, []).append(i)
+        found: list[list[Entity]] = [[] for _ in documents]
+        for label, members in by_label.items():
+            tags = [f"{t}-{label}" if t != "O" else t for t in TAGS]
+            paths = viterbi_batch([merged_scores[i] for i in members], tags, "IOB2")
+            for i, path in zip(members, paths, strict=True):
+                instance = instances[i]
+                probs = np.exp(merged_scores[i][np.arange(len(path)), path]).tolist()
+                text = documents[instance.doc].text
+                found[instance.doc].extend(decode(instance.spans, [tags[k] for k in path], text, "IOB2", scores=probs))
         if report is not None:
             report.merge(counts)
         return [doc.with_entities(entities) for doc, entities in zip(documents, found, strict=True)]

@@ -26,6 +26,8 @@ WINDOWED = "sentences longer than the model window (tagged in overlapping window
 NO_PIECES = "words the tokenizer turns into nothing (given the unknown token)"
 GAPS = "text outside the document's sentences (tagged as sentences of its own)"
 LONG_WORDS = "words longer than the model window (only their first sub-tokens are read)"
+QUEUED_BATCHES = 32
+"""Batches a GPU runs ahead of the host before their scores are copied back (one wait per this many)."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +45,17 @@ def collate(batch: Sequence[Segment], pad: int) -> dict[str, torch.Tensor]:
     """Pad a batch to its longest segment (dynamic padding); unused label slots are -100."""
     width = max(len(s.input_ids) for s in batch)
     words = max(len(s.word_index) for s in batch)
-    input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-    attention = torch.zeros((len(batch), width), dtype=torch.long)
-    word_index = torch.zeros((len(batch), words), dtype=torch.long)
-    labels = torch.full((len(batch), words), -100, dtype=torch.long)
-    for row, segment in enumerate(batch):
-        input_ids[row, : len(segment.input_ids)] = torch.tensor(segment.input_ids)
+    input_ids = np.full((len(batch), width), pad, dtype=np.int64)
+    attention = np.zeros((len(batch), width), dtype=np.int64)
+    word_index = np.zeros((len(batch), words), dtype=np.int64)
+    labels = np.full((len(batch), words), -100, dtype=np.int64)
+    for row, segment in enumerate(batch):  # numpy rows, then one tensor each: no tensor per segment
+        input_ids[row, : len(segment.input_ids)] = segment.input_ids
         attention[row, : len(segment.input_ids)] = 1
-        word_index[row, : len(segment.word_index)] = torch.tensor(segment.word_index)
-        labels[row, : len(segment.labels)] = torch.tensor(segment.labels)
-    collated = {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels}
+        word_index[row, : len(segment.word_index)] = segment.word_index
+        labels[row, : len(segment.labels)] = segment.labels
+    arrays = {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels}
+    collated = {name: torch.from_numpy(array) for name, array in arrays.items()}
     if any(s.tag_range is not None for s in batch):
         no_limit = (0, torch.iinfo(torch.long).max)
         collated["tag_range"] = torch.tensor([s.tag_range or no_limit for s in batch], dtype=torch.long)
@@ -90,7 +93,9 @@ def score_segments(
     """Per-word tag log-probabilities of every segment.
 
     Segments are sorted by length and batched with dynamic padding (length bucketing), run
-    under ``torch.inference_mode`` and, where :func:`inference_bf16` says so, in bf16.
+    under ``torch.inference_mode`` and, where :func:`inference_bf16` says so, in bf16. On a
+    GPU the host does not wait for each batch: it queues up to ``QUEUED_BATCHES`` of them
+    (pinned memory, asynchronous copies) before copying their scores back.
     """
     device = resolve_device(device_name)
     bf16 = inference_bf16(precision, device)
@@ -99,18 +104,31 @@ def score_segments(
     module.eval()
     order = sorted(range(len(segments)), key=lambda i: len(segments[i].input_ids))
     out: list[npt.NDArray[np.float32]] = [np.zeros((0, n_tags), dtype=np.float32)] * len(segments)
+    pending: list[tuple[list[int], torch.Tensor]] = []
+
+    def collect() -> None:  # on a GPU, the one wait for the batches queued so far
+        for chosen, log_probs in pending:
+            rows = log_probs.cpu().numpy()
+            for row, i in enumerate(chosen):
+                out[i] = rows[row, : len(segments[i].word_index)]
+        pending.clear()
+
     bar = progress_bar(unit="window", enabled=progress)
     with bar, torch.inference_mode():
         task = bar.add_task("predict", total=len(segments), info="")
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
-            batch = {k: v.to(device) for k, v in collate([segments[i] for i in chosen], pad).items()}
+            collated = collate([segments[i] for i in chosen], pad)
+            if device.type == "cuda":
+                collated = {k: v.pin_memory() for k, v in collated.items()}
+            batch = {k: v.to(device, non_blocking=True) for k, v in collated.items()}
             with autocast(device, bf16):
                 logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
-            log_probs = torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
-            for row, i in enumerate(chosen):
-                out[i] = log_probs[row, : len(segments[i].word_index)]
+            pending.append((chosen, torch.log_softmax(logits.float(), dim=-1)))
+            if device.type != "cuda" or len(pending) >= QUEUED_BATCHES:
+                collect()  # a CPU gains nothing from waiting; a GPU keeps a bounded queue
             bar.update(task, advance=len(chosen))
+        collect()
     module.train(was_training)
     return out
 

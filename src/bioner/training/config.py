@@ -220,7 +220,8 @@ def apply_overrides(config: Config, overrides: Iterable[str]) -> Config:
     """``["train.epochs=3", "model.scheme=IOBES"]`` applied to a copy of ``config``.
 
     A value is read as a TOML value when it parses as one (``3``, ``1e-5``, ``true``,
-    ``["A", "B"]``) and as a plain string otherwise; ``none`` clears an optional key.
+    ``["A", "B"]``) and as a plain string otherwise; ``none`` clears an optional key (and is the
+    string ``"none"`` for a key that must hold a string, such as ``model.quantize``).
     """
     out = dataclasses.replace(
         config,
@@ -268,6 +269,8 @@ def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
     if value is None:
         if type(None) in options:
             return None
+        if str in options:
+            return "none"
         raise BionerError(f"{source}: config key {key!r} cannot be empty")
     for option in options:
         if option is bool and isinstance(value, bool):

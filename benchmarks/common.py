@@ -1,0 +1,99 @@
+"""What the benchmark scripts share: running ``bioner`` steps with a log, and naming the machine.
+
+Benchmarks run bioner as users do (``bioner train`` then ``bioner test --json``) in subprocesses,
+so a crash in one step leaves the finished ones on disk and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+    from bioner.models.segments import Segment
+
+ROOT = Path(__file__).resolve().parents[1]
+BIONER = [sys.executable, "-m", "bioner"]
+
+
+def run(command: list[str], log: Path) -> float:
+    """Run a step, appending its output to ``log``; its wall time in seconds."""
+    started = time.perf_counter()
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(command)}\n")
+        out.flush()
+        subprocess.run(command, check=True, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+def train_once(config: str, model: Path, overrides: list[str], log: Path) -> None:
+    """``bioner train`` into ``model`` unless it finished there; resumes from its checkpoint if one is left."""
+    if (model / "train_seconds.txt").exists():
+        return
+    resume = ["--resume"] if (model / "checkpoint.safetensors").exists() else []
+    settings = [part for s in overrides for part in ("--set", s)]
+    seconds = run([*BIONER, "train", config, "--output", str(model), *settings, *resume], log)
+    (model / "train_seconds.txt").write_text(f"{seconds:.1f}\n")
+
+
+def test_once(model: Path, corpus: str, name: str = "test") -> dict[str, Any]:
+    """``bioner test --json`` of ``model`` on ``corpus``'s test split, kept as ``<name>.json`` in the model folder."""
+    result_file = model / f"{name}.json"
+    if not result_file.exists():
+        test = subprocess.run(
+            [*BIONER, "test", str(model), "--corpus", corpus, "--split", "test", "--json", "-q"],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        result_file.write_text(test.stdout)
+    report: dict[str, Any] = json.loads(result_file.read_text())
+    return report
+
+
+def summary(report: dict[str, Any], model: Path) -> dict[str, Any]:
+    """Strict and partial F1, strict F1 by gold length, and the training time of one tested model."""
+    return {
+        "strict_f1": report["overall"]["strict"]["f1"],
+        "partial_f1": report["overall"]["partial"]["f1"],
+        "by_length_strict_f1": {b: s["strict"]["f1"] for b, s in report["by_length"].items()},
+        "by_length_partial_f1": {b: s["partial"]["f1"] for b, s in report["by_length"].items()},
+        "train_seconds": float((model / "train_seconds.txt").read_text()),
+        "test_docs_per_s": report.get("timing", {}).get("docs_per_s"),
+    }
+
+
+def machine() -> str:
+    """The GPU's name when there is one, else the CPU core count."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return f"{torch.cuda.get_device_name(0)}, {os.cpu_count()} CPU cores"
+    except ImportError:
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} cores, CPU only"
+
+
+def device_batches(
+    segments: Sequence[Segment], pad: int, batch_size: int, device: torch.device
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The batches ``score_segments`` makes (length-sorted, dynamically padded), already on ``device``."""
+    from bioner.models.segments import collate
+
+    order = sorted(range(len(segments)), key=lambda i: len(segments[i].input_ids))
+    batches = []
+    for start in range(0, len(order), batch_size):
+        batch = collate([segments[i] for i in order[start : start + batch_size]], pad)
+        batches.append((batch["input_ids"].to(device), batch["attention_mask"].to(device)))
+    return batches
