@@ -6,7 +6,9 @@ Both sides get the same weights: the bioner model's backbone and head are copied
 at batch sizes 1 (its default) and 16, and cast to bf16 (what bioner does by default on a CPU
 with native bf16), so the gain of bf16 and the gain of bioner's own path can be told apart.
 Both go from raw text to character spans. Each side is timed ``--repeats`` times after a warm-up
-and the median is kept; the result is the ratio of documents per second in the same run.
+and the median is kept; the result is the ratio of documents per second in the same run. The
+``ceiling`` entry compares bioner's rate of linear-layer FLOPs with this CPU's measured peak on a
+matrix product of the model's shape, which bounds what any path over these weights could gain.
 
     python benchmarks/cpu_speed.py --model runs/quickstart --output benchmarks/results/cpu_speed.json
 """
@@ -54,6 +56,49 @@ def median_seconds(run: Callable[[], Any], repeats: int) -> tuple[float, Any]:
         result = run()
         times.append(time.perf_counter() - started)
     return statistics.median(times), result
+
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def matmul_gflops(dtype: torch.dtype, rows: int, inner: int, outer: int, repeats: int = 30) -> float:
+    """This CPU's rate on one matrix product of the model's own shape (the ceiling of its linear layers)."""
+    a, b = torch.randn(rows, inner, dtype=dtype), torch.randn(inner, outer, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * rows * inner * outer * repeats / (time.perf_counter() - started) / 1e9
+
+
+def ceiling(tagger: EncoderTagger, docs: list[Document], bioner_s: float) -> dict[str, Any]:
+    """How close bioner's whole predict path comes to the CPU's matrix-product peak.
+
+    The encoder's linear layers cost 2 × (4 h² + 2 h f) FLOPs per sub-token and layer (h hidden,
+    f feed-forward width); attention scores add little at sentence lengths. Dividing the FLOPs of the
+    padded sub-tokens bioner feeds by its wall time, and comparing with the measured peak of one
+    product of the model's shapes, says how much any path over these weights could still gain.
+    """
+    config = tagger.module.backbone.config if tagger.module is not None else None
+    assert config is not None
+    hidden, ffn, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    _, segments = tagger._featurize(docs, gold=False, report=None)
+    real = sum(len(s.input_ids) for s in segments)
+    order = sorted(len(s.input_ids) for s in segments)
+    batch = tagger.config.train.eval_batch_size if tagger.config else 64
+    padded = sum(max(order[i : i + batch]) * len(order[i : i + batch]) for i in range(0, len(order), batch))
+    flops = 2 * (4 * hidden * hidden + 2 * hidden * ffn) * layers * padded
+    peaks = {
+        str(dt).removeprefix("torch."): matmul_gflops(dt, 2560, hidden, ffn) for dt in (torch.float32, torch.bfloat16)
+    }
+    return {
+        "sub_tokens": {"real": real, "padded": padded},
+        "linear_gflop": round(flops / 1e9, 1),
+        "matmul_peak_gflops": {k: round(v, 1) for k, v in peaks.items()},
+        "bioner_gflops": round(flops / bioner_s / 1e9, 1),
+        "bioner_share_of_bf16_peak": round(flops / bioner_s / 1e9 / peaks["bfloat16"], 3),
+    }
 
 
 def main() -> None:
@@ -110,6 +155,7 @@ def main() -> None:
         },
         "pipeline": pipeline_runs,
         "speedup": {f"vs pipeline {k}": round(bioner_rate / r["docs_per_s"], 2) for k, r in pipeline_runs.items()},
+        "ceiling": ceiling(tagger, docs, bioner_s),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
