@@ -12,10 +12,11 @@ import torch
 
 from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
+from bioner.knowledge.dense import DENSE_ADDED
 from bioner.models import load_tagger
 from bioner.models.encoder import UNSEEN_CORPUS, EncoderTagger, resolve_backbone
 from bioner.models.segments import GAPS, WINDOWED
-from bioner.text import tokenize
+from bioner.text import document_sentences, tokenize
 from bioner.training.config import Config, load_config
 from bioner.training.loop import TrainResult
 from bioner.training.mixture import with_corpus
@@ -191,8 +192,19 @@ def _split_by_label() -> list[Document]:
 @pytest.mark.slow
 def test_a_mixture_keeps_one_tag_set_per_corpus(tiny_backbone: Path, tmp_path: Path) -> None:
     tagger = EncoderTagger()
-    config = _config(tiny_backbone, 'data.mixture=["genes", "diseases"]', "data.weights=[2, 1]", "train.epochs=1")
-    tagger.fit(_split_by_label(), [], config, tmp_path)
+    config = _config(
+        tiny_backbone,
+        'data.mixture=["genes", "diseases"]',
+        "data.weights=[2, 1]",
+        "train.epochs=1",
+        "dbr=retrieved",
+        "dbr.retriever=tfidf",
+    )
+    report = Report()
+    tagger.fit(_split_by_label(), [], config, tmp_path, report=report)
+    # dense sentences are made per corpus, for its own type only: at most one per sentence of each corpus
+    dense = report.warnings[f"{DENSE_ADDED} (retrieved)"]
+    assert 0 < dense <= 2 * sum(len(document_sentences(d)) for d in TRAIN)
     assert [(s.corpus, s.tags) for s in tagger.tag_sets] == [
         ("genes", ("O", "B-Gene", "I-Gene")),
         ("diseases", ("O", "B-Disease", "I-Disease")),
