@@ -14,6 +14,7 @@ import bioner.cli
 from bioner import corpora
 from bioner.cli.app import app
 from bioner.errors import Report
+from bioner.formats import read_documents
 from bioner.stats import corpus_stats
 from bioner.types import Corpus, Document, entity_at
 
@@ -148,3 +149,23 @@ def test_bc5cdr_test_split_end_to_end() -> None:
     assert test["documents"] == 500
     assert test["mentions"] == {"Chemical": 5385, "Disease": 4424}
     assert test["mentions_total"] == 9809
+
+
+def test_export_writes_the_split_as_bioner_reads_it(fake_loader: list[dict[str, Any]], tmp_path: Path) -> None:
+    out = tmp_path / "train.conll"
+    result = invoke("corpus", "export", "tiny", "train", str(out))
+    assert result.exit_code == 0, result.output
+    assert fake_loader[-1]["splits"] == ["train"]
+    # CoNLL holds no nested mentions: the loss is reported, and what fits is written
+    assert "warning: offsets realigned: 2" in result.stderr
+    assert "lost: nested or overlapping entities: 1" in result.stderr
+    assert "wrote 1 documents, 4 entities" in result.stderr
+    [doc] = read_documents(out)
+    assert [(e.text, e.label) for e in doc.entities] == [
+        ("Tamoxifeno", "Chemical"),
+        ("cáncer de mama", "Disease"),
+        ("BRCA1", "Gene"),
+    ]
+    jsonl = tmp_path / "train.jsonl"
+    assert invoke("corpus", "export", "tiny", "train", str(jsonl)).exit_code == 0
+    assert list(read_documents(jsonl)) == tiny_corpus(("train",)).splits["train"]

@@ -1,4 +1,4 @@
-"""``bioner corpus list`` and ``bioner corpus stats``: what the named corpora hold."""
+"""``bioner corpus list``, ``stats`` and ``export``: what the named corpora hold, and a split as a file."""
 
 from __future__ import annotations
 
@@ -71,6 +71,29 @@ def stats(
         typer.echo(f"note: {note}")
     for path in written:
         typer.echo(f"wrote {path}")
+
+
+@corpus_app.command("export")
+def export(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Corpus name, as `bioner corpus list` shows it.")],
+    split: Annotated[str, typer.Argument(metavar="SPLIT", help="train, dev or test.")],
+    output: Annotated[Path, typer.Argument(metavar="OUT", help="File to write (format from its name).")],
+    to: Annotated[str | None, typer.Option("--to", "-t", help="Output format; default: from OUT's name.")] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", metavar="DIR", help="Folder of corpora (default: BIONER_DATA or bioner.toml)."),
+    ] = None,
+) -> None:
+    """Write one split of a named corpus, as bioner reads it, to a file in any format (gold for `bioner compare`)."""
+    from bioner.formats import write_documents
+
+    report = Report()
+    corpus = corpora.load_corpus(name, splits=[split], data_dir=data_dir, report=report)
+    docs = list(corpus.splits[split])
+    report.merge(write_documents(docs, output, to))
+    for line in report.lines():
+        typer.echo(line, err=True)
+    typer.echo(f"wrote {len(docs)} documents, {sum(len(d.entities) for d in docs)} entities to {output}", err=True)
 
 
 _OVERVIEW = (
