@@ -64,20 +64,7 @@ def viterbi(log_probs: npt.NDArray[np.floating], tags: Sequence[str], scheme: st
         return []
     if log_probs.shape[1] != len(tags):
         raise ValueError(f"{log_probs.shape[1]} score columns for {len(tags)} tags")
-    start, transition, end = _cached_transitions(tuple(tags), scheme)
-    forbidden = np.float64(-np.inf)
-    scores = np.where(start, log_probs[0].astype(np.float64), forbidden)
-    back = np.zeros((n_tokens, len(tags)), dtype=np.int64)
-    for t in range(1, n_tokens):
-        candidates = scores[:, None] + transition
-        back[t] = candidates.argmax(axis=0)
-        scores = candidates.max(axis=0) + log_probs[t]
-    scores = np.where(end, scores, forbidden)
-    path = [int(scores.argmax())]
-    for t in range(n_tokens - 1, 0, -1):
-        path.append(int(back[t, path[-1]]))
-    path.reverse()
-    return path
+    return viterbi_batch([log_probs], tags, scheme)[0]
 
 
 def viterbi_batch(

@@ -56,7 +56,7 @@ from bioner.models.windows import Window, merge_windows, plan_windows
 from bioner.training.config import DEFAULT_BACKBONE, Config, load_config
 from bioner.training.loop import TrainingTask, TrainResult
 from bioner.training.loop import fit as fit_loop
-from bioner.training.mixture import corpus_of, corpus_weights, weighted_sample, with_corpus
+from bioner.training.mixture import corpus_of, corpus_weights, group_by_corpus, weighted_sample, with_corpus
 from bioner.types import Document, Entity, Span
 from bioner.views import TokenView, decode, encode
 
@@ -79,6 +79,7 @@ class TagSet:
     """One corpus's tags and where they sit among the head's outputs."""
 
     corpus: str
+    labels: tuple[str, ...]
     tags: tuple[str, ...]
     start: int
 
@@ -92,7 +93,7 @@ def tag_sets(labels_by_corpus: dict[str, list[str]], scheme: str) -> list[TagSet
     sets, start = [], 0
     for corpus, labels in labels_by_corpus.items():
         tags = tuple(tag_list(labels, scheme))
-        sets.append(TagSet(corpus, tags, start))
+        sets.append(TagSet(corpus, tuple(labels), tags, start))
         start += len(tags)
     return sets
 
@@ -194,7 +195,7 @@ class EncoderTagger:
             raise
         saved: dict[str, Any] = {"scheme": config.model.scheme, "tags": self.tags}
         if len(self.tag_sets) > 1:
-            saved["labels_by_corpus"] = self._corpus_labels()
+            saved["labels_by_corpus"] = {s.corpus: list(s.labels) for s in self.tag_sets}
         (folder / TAGS_FILE).write_text(json.dumps(saved, indent=2) + "\n")
         from bioner.models import CONFIG_FILE
 
@@ -237,10 +238,6 @@ class EncoderTagger:
             raise BionerError("the tagger has no model yet: train it (fit) or load one")
         return self.config, self.module
 
-    def _corpus_labels(self) -> dict[str, list[str]]:
-        """Each corpus's labels, read back from its tag set (``O`` first, then a run of tags per label)."""
-        return {s.corpus: list(dict.fromkeys(t.partition("-")[2] for t in s.tags[1:])) for s in self.tag_sets}
-
     # -- training ------------------------------------------------------------------------------
 
     def fit(
@@ -260,10 +257,7 @@ class EncoderTagger:
         """
         report = report if report is not None else Report()
         torch.manual_seed(config.train.seed)
-        default = config.data.corpus or ""
-        by_corpus: dict[str, list[Document]] = {}
-        for doc in train:
-            by_corpus.setdefault(corpus_of(doc, default) or "", []).append(doc)
+        by_corpus = group_by_corpus(train, config.data.corpus)
         labels_by_corpus = _labels_by_corpus(by_corpus, list(config.model.labels), report)
         labels = sorted({label for found in labels_by_corpus.values() for label in found})
         if not labels:
@@ -273,14 +267,15 @@ class EncoderTagger:
         module = self.module
         assert module is not None
         train_docs: list[Document] = []
+        groups: list[str] = []
         dense: list[Document] = []
         for name, wanted in labels_by_corpus.items():
             docs = [_with_labels(d, wanted, report) for d in by_corpus[name]]
             train_docs += docs
+            groups += [name] * len(docs)
             # VANER's DBR (none when off), per corpus so that each dense sentence trains its corpus's tag set
             dense += [with_corpus(d, name) for d in dense_documents(docs, wanted, config.dbr, report=report)]
         if config.data.mixture:
-            groups = [corpus_of(d, default) or "" for d in train_docs]
             chosen = weighted_sample(groups, corpus_weights(config.data), config.train.seed)
             train_docs = [train_docs[i] for i in chosen]
         train_docs += dense

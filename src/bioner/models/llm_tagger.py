@@ -53,7 +53,7 @@ from bioner.training.config import Config, load_config
 from bioner.training.device import resolve_device, use_bf16
 from bioner.training.loop import TrainingTask, TrainResult
 from bioner.training.loop import fit as fit_loop
-from bioner.training.mixture import corpus_of, corpus_weights, weighted_sample
+from bioner.training.mixture import corpus_of, corpus_weights, group_by_corpus, weighted_sample
 from bioner.types import Document, Entity
 from bioner.views import decode
 
@@ -218,10 +218,7 @@ class LLMTagger:
         """
         report = report if report is not None else Report()
         torch.manual_seed(config.train.seed)
-        default = config.data.corpus or ""
-        by_corpus: dict[str, list[Document]] = {}
-        for doc in train:
-            by_corpus.setdefault(corpus_of(doc, default) or "", []).append(doc)
+        by_corpus = group_by_corpus(train, config.data.corpus)
         wanted = list(config.model.labels)
         self.types = {
             name: wanted or sorted({e.label for d in docs for e in d.entities}) for name, docs in by_corpus.items()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bioner.errors import BionerError, Report
 from bioner.training.config import DataConfig
@@ -35,6 +35,14 @@ def corpus_of(doc: Document, default: str | None = None) -> str | None:
     """The corpus a document says it comes from, else ``default``."""
     name = doc.meta.get(CORPUS_KEY, default)
     return name if isinstance(name, str) else default
+
+
+def group_by_corpus(docs: Iterable[Document], default: str | None = None) -> dict[str, list[Document]]:
+    """The documents by the corpus they come from (``default`` when they name none; ``""`` when neither does)."""
+    groups: dict[str, list[Document]] = {}
+    for doc in docs:
+        groups.setdefault(corpus_of(doc, default) or "", []).append(doc)
+    return groups
 
 
 def load_mixture(data: DataConfig, splits: Sequence[str], report: Report | None = None) -> dict[str, list[Document]]:
