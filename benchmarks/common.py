@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +84,51 @@ def machine() -> str:
     except ImportError:
         pass
     return f"{platform.machine()}, {os.cpu_count()} cores, CPU only"
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so the clock reads the work done and not the work launched."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed(run: Callable[[], Any], device: torch.device) -> tuple[float, Any]:
+    """Seconds one call of ``run`` takes on ``device`` (synchronized before and after), and its result."""
+    synchronize(device)
+    started = time.perf_counter()
+    result = run()
+    synchronize(device)
+    return time.perf_counter() - started, result
+
+
+def median_seconds(run: Callable[[], Any], repeats: int, device: torch.device) -> tuple[float, list[float], Any]:
+    """Median of ``repeats`` :func:`timed` calls, every time measured, and the last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        seconds, result = timed(run, device)
+        times.append(seconds)
+    return statistics.median(times), times, result
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    """What a speed benchmark ran on: the accelerator (or CPU), torch threads and library versions."""
+    import torch
+    import transformers
+
+    info: dict[str, Any] = {
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "cpu": platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+    }
+    if device.type == "cuda":
+        info["cuda"] = torch.version.cuda
+        info["gpu_memory_gib"] = round(torch.cuda.get_device_properties(device).total_memory / 2**30)
+    return info
 
 
 def device_batches(

@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import torch
+from common import median_seconds
 from transformers import AutoModelForTokenClassification, pipeline
 
 from bioner.corpora import load_corpus
@@ -47,15 +46,6 @@ def pipeline_model(tagger: EncoderTagger) -> Any:
     assert not missing and all(k.startswith("pooler.") for k in unexpected), (missing, unexpected)
     model.classifier.load_state_dict(tagger.module.head.linear.state_dict())
     return model.eval()
-
-
-def median_seconds(run: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
 
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -130,10 +120,13 @@ def main() -> None:
     tagger.predict(docs[:8])
     for pipe in pipes.values():
         pipe(texts[:8])
-    bioner_s, predicted = median_seconds(lambda: tagger.predict(docs), args.repeats)
+    cpu = torch.device("cpu")
+    bioner_s, _, predicted = median_seconds(lambda: tagger.predict(docs), args.repeats, cpu)
     pipeline_runs = {}
     for name, batch_size in (("fp32", 1), ("fp32", 16), ("bf16", 1)):
-        seconds, found = median_seconds(lambda p=pipes[name], b=batch_size: p(texts, batch_size=b), args.repeats)
+        seconds, _, found = median_seconds(
+            lambda p=pipes[name], b=batch_size: p(texts, batch_size=b), args.repeats, cpu
+        )
         pipeline_runs[f"{name} batch_size={batch_size}"] = {
             "seconds": round(seconds, 3),
             "docs_per_s": round(len(docs) / seconds, 2),

@@ -36,20 +36,18 @@ import argparse
 import gc
 import json
 import math
-import platform
 import shlex
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import torch
-import transformers
-from common import device_batches
+from common import device_batches, environment, timed
 from transformers import AutoTokenizer, BertConfig, BertModel
 
 from bioner.corpora import load_corpus
@@ -69,21 +67,6 @@ SHAPES: dict[str, dict[str, int]] = {
 TARGET_RATIO = 0.5
 GPU_DOCS = 1000
 """About this many documents per timed run on a GPU (the default number of copies is set from it)."""
-
-
-def synchronize(device: torch.device) -> None:
-    """Wait for queued GPU work, so the clock reads the work done and not the work launched."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(run: Callable[[], Any], device: torch.device) -> tuple[float, Any]:
-    """Seconds one call of ``run`` takes on ``device`` (synchronized before and after), and its result."""
-    synchronize(device)
-    started = time.perf_counter()
-    result = run()
-    synchronize(device)
-    return time.perf_counter() - started, result
 
 
 def build_tagger(shape: str, tokenizer_source: str, device_name: str, batch_size: int, seed: int) -> EncoderTagger:
@@ -203,21 +186,6 @@ def measure_shape(
     return result
 
 
-def machine(device: torch.device) -> dict[str, Any]:
-    """What ran it: accelerator, CPU, library versions."""
-    info: dict[str, Any] = {
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-        "cpu": platform.processor() or platform.machine(),
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-    }
-    if device.type == "cuda":
-        info["cuda"] = torch.version.cuda
-    return info
-
-
 def table(results: dict[str, dict[str, Any]]) -> str:
     """The per-shape results as a markdown table."""
     lines = [
@@ -277,7 +245,7 @@ def main() -> None:
         "benchmark": "gpu predict speed (text in, character spans out) against the raw backbone forward",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": shlex.join(["python", *sys.argv]),
-        "machine": machine(device),
+        "machine": environment(device),
         "tokenizer": f"{args.tokenizer} ({tokenizer_source}); random-weight BERT backbones (seed {args.seed})",
         "texts": (
             f"{args.corpus} {args.split}: {len(source)} documents x {copies} copies = {len(docs)} documents, "

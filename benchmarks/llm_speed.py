@@ -37,19 +37,19 @@ the median is kept; every rate is also given as a ratio to generation at batch s
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
-import platform
 import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import torch
-from common import device_batches
+from common import device_batches, environment, median_seconds, synchronize
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig
 
 from bioner.corpora import load_corpus
@@ -112,23 +112,6 @@ def build_model(config: LlamaConfig, device: torch.device, dtype: torch.dtype) -
     return model.eval()
 
 
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def median_seconds(run: Callable[[], Any], repeats: int, device: torch.device) -> tuple[float, list[float], Any]:
-    """Median wall time of ``run`` over ``repeats`` calls (the device synchronised around each)."""
-    times, result = [], None
-    for _ in range(repeats):
-        sync(device)
-        started = time.perf_counter()
-        result = run()
-        sync(device)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), times, result
-
-
 def reset_peak(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -185,10 +168,10 @@ def time_generation(
             part = order[start : start + batch]
             prompts = [prompt_ids(tokenizer, x) for x in part]
             new_tokens = 2 * max(len(x.words) for x in part)
-            sync(device)
+            synchronize(device)
             started = time.perf_counter()
             tokens += generate_tags(model, prompts, new_tokens, pad, device)
-            sync(device)
+            synchronize(device)
             seconds += time.perf_counter() - started
     return {"seconds": seconds, "sentences": len(order), "generated_tokens": tokens}
 
@@ -212,26 +195,6 @@ def row(name: str, seconds: float, sentences: int, reference: float | None, **ex
         "vs_generation_bs1": round(rate / reference, 1) if reference else 1.0,
         **extra,
     }
-
-
-def versions() -> dict[str, str]:
-    import peft
-    import transformers
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cuda": str(torch.version.cuda),
-        "transformers": transformers.__version__,
-        "peft": peft.__version__,
-    }
-
-
-def machine(device: torch.device) -> str:
-    if device.type == "cuda":
-        props = torch.cuda.get_device_properties(device)
-        return f"{props.name}, {props.total_memory / 2**30:.0f} GiB"
-    return f"cpu {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads"
 
 
 def main() -> None:
@@ -278,7 +241,7 @@ def main() -> None:
     started = time.perf_counter()
     reset_peak(device)
     causal = build_model(model_config, device, dtype)
-    sync(device)
+    synchronize(device)
     build_s = time.perf_counter() - started
     weights_gib = peak_gib(device)
     base = causal.model  # the decoder without its LM head: what LLMTagger wraps (AutoModel)
@@ -358,8 +321,7 @@ def main() -> None:
         "benchmark": "llm-tagger speed: predict path vs raw forward vs token-by-token BIO generation",
         "date": date.today().isoformat(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": machine(device),
-        "versions": versions(),
+        "machine": {**environment(device), "peft": importlib.metadata.version("peft")},
         "model": {
             "shape": args.shape,
             "config": SHAPES[args.shape],
@@ -390,7 +352,8 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
 
-    print(f"{machine(device)}; {args.shape} ({n_params / 1e9:.2f}B parameters, {result['model']['dtype']})")
+    env, dtype_name = result["machine"], result["model"]["dtype"]
+    print(f"{env['device']} ({env['torch_threads']} torch threads); {args.shape} ({n_params / 1e9:.2f}B, {dtype_name})")
     print(f"{len(instances)} sentences of {len(docs)} documents; generation on {len(chosen)} of them\n")
     print("| path | sentences/s | s per sentence | × generation (batch 1) |")
     print("|---|---:|---:|---:|")
