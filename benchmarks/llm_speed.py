@@ -222,6 +222,12 @@ def main() -> None:
     parser.add_argument("--generate-batch", type=int, default=16, help="batched generation; 0 or 1: skip it")
     parser.add_argument("--tokenizer", default=DEFAULT_BACKBONE, help="tokenizer folder (default: packaged MiniLM)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--dtype",
+        choices=["auto", "bf16"],
+        default="auto",
+        help="weights: auto (as LLMTagger loads its base: bf16 on CUDA, fp32 + bf16 autocast on a CPU) or bf16",
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/llm_speed.json"))
     args = parser.parse_args()
@@ -229,7 +235,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = resolve_device(args.device)
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32  # as LLMTagger loads its base
+    bf16_weights = args.dtype == "bf16" or device.type == "cuda"  # auto: as LLMTagger loads its base
+    dtype = torch.bfloat16 if bf16_weights else torch.float32
     n_generate = args.generate_sentences or (50 if args.shape == "llama-8b" else 3)
 
     overrides = [
