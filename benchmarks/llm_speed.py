@@ -1,4 +1,4 @@
-"""GPU speed of the llm-tagger's predict path against the same model's raw forward and BIO-tag generation.
+"""Speed of the llm-tagger's predict path against the same model's raw forward and BIO-tag generation.
 
 An LLM can tag a sentence two ways: one bidirectional forward pass that scores every word
 (VANER, what ``bioner`` does), or by generating the BIO tags token by token, as the
@@ -22,7 +22,9 @@ script measures both on one model in one run, in sentences per second:
   ``--generate-sentences`` sentences spread over the texts; each sentence is one measurement, so
   it runs once after a warm-up rather than ``--repeats`` times.
 
-Weights are random (a Llama 3.1 8B config, built on the device in bf16 with no copy on disk);
+Weights are random (a Llama 3.1 8B config by default, ``llama-1b`` for a CPU, built on the device
+with no copy on disk: bf16 on CUDA, fp32 with bf16 autocast on a CPU as the tagger runs there,
+or bf16 everywhere with ``--dtype bf16``);
 the tokenizer is the packaged MiniLM one (BERT uncased WordPiece, ids below Llama's vocabulary),
 as no Llama tokenizer is available offline: a Llama tokenizer splits words somewhat differently,
 so sequence lengths, and with them all three rates, would shift a little (``--tokenizer`` takes
@@ -31,6 +33,8 @@ instance per sentence). Predict and raw forward are timed ``--repeats`` times af
 the median is kept; every rate is also given as a ratio to generation at batch size 1.
 
     PYTHONPATH=src python benchmarks/llm_speed.py --shape llama-8b --output benchmarks/results/llm_speed.json
+    PYTHONPATH=src python benchmarks/llm_speed.py --shape llama-1b --device cpu --limit 10 --generate-sentences 6 \
+        --generate-batch 6 --output benchmarks/results/llm_speed_cpu.json  # two CPU cores, ~15 min
     python benchmarks/llm_speed.py --shape tiny --limit 3 --repeats 1 --output /tmp/llm_speed_tiny.json  # CPU test
 """
 
