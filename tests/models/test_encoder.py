@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,22 @@ def test_a_document_longer_than_the_window_gets_a_tag_for_every_token(tiny_backb
     for doc, pred in zip([long_doc, partial], predicted, strict=True):
         assert [e.span for e in pred.entities] == tokenize(doc.text)
         assert all(e.label == "Disease" for e in pred.entities)
+
+
+def test_long_sentences_raise_no_false_indexing_error_warning(tiny_backbone: Path, tmp_path: Path) -> None:
+    tagger = EncoderTagger()
+    tagger.fit(TRAIN[:2], [], _config(tiny_backbone, "train.max_steps=1"), tmp_path)
+    tagger.tokenizer.model_max_length = 4  # every test sentence is now "too long" for transformers
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("transformers").addHandler(handler)
+    try:
+        predicted = tagger.predict(TEST)
+    finally:
+        logging.getLogger("transformers").removeHandler(handler)
+    assert len(predicted) == len(TEST)
+    assert not [r for r in records if "sequence length is longer" in r.getMessage()]
 
 
 @pytest.mark.slow

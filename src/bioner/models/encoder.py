@@ -51,6 +51,7 @@ from bioner.models.segments import (
     score_segments,
     segment_loss,
     sentence_regions,
+    windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
 from bioner.training.config import DEFAULT_BACKBONE, Config, load_config
@@ -168,7 +169,7 @@ class EncoderTagger:
             self.tags = list(self.tag_sets[0].tags)
         else:
             self.tags = [f"{s.corpus}/{tag}" for s in self.tag_sets for tag in s.tags]
-        self.tokenizer = tokenizer
+        self.tokenizer = windowing_tokenizer(tokenizer)
         self._backbone_config = backbone.config
         hidden = int(backbone.config.hidden_size)
         self.module = BackboneTagger(backbone, hidden, len(self.tags), config.model.dropout)

@@ -47,6 +47,7 @@ from bioner.models.segments import (
     quiet_loading,
     score_segments,
     segment_loss,
+    windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
 from bioner.training.config import Config, load_config
@@ -133,7 +134,7 @@ class LLMTagger:
             backbone = get_peft_model(base, lora)
         else:
             backbone = PeftModel.from_pretrained(base, adapter, is_trainable=False)
-        self.tokenizer = tokenizer
+        self.tokenizer = windowing_tokenizer(tokenizer)
         self.module = BackboneTagger(backbone, int(base.config.hidden_size), len(TAGS), config.model.dropout)
         self._prefixes = {}
         self.config = config

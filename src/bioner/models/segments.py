@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -162,6 +163,18 @@ def quiet_loading() -> Iterator[None]:
     finally:
         if was_enabled:
             hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def windowing_tokenizer(tokenizer: Any) -> Any:
+    """``tokenizer`` without its "longer than the maximum sequence length" warning.
+
+    bioner tokenizes whole sentences and cuts them into windows itself, reporting how many
+    it cut (``WINDOWED``); transformers' warning that such input "will result in indexing
+    errors" would be false and alarming. transformers gives that warning once per tokenizer
+    and records it in ``deprecation_warnings``, so marking it given silences only it.
+    """
+    tokenizer.deprecation_warnings["sequence-length-is-longer-than-the-specified-maximum"] = True
+    return tokenizer
 
 
 def first_line(err: BaseException) -> str:
