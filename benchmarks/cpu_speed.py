@@ -28,9 +28,9 @@ from common import median_seconds
 from transformers import AutoModelForTokenClassification, pipeline
 
 from bioner.corpora import load_corpus
-from bioner.models import load_tagger
+from bioner.models.device import inference_bf16
 from bioner.models.encoder import EncoderTagger
-from bioner.training.device import inference_bf16
+from bioner.models.registry import load_model
 from bioner.types import Document
 
 
@@ -73,10 +73,10 @@ def ceiling(tagger: EncoderTagger, docs: list[Document], bioner_s: float) -> dic
     config = tagger.module.backbone.config if tagger.module is not None else None
     assert config is not None
     hidden, ffn, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
-    _, segments = tagger._featurize(docs, gold=False, report=None)
+    _, segments = tagger.featurize(docs, gold=False, report=None)
     real = sum(len(s.input_ids) for s in segments)
     order = sorted(len(s.input_ids) for s in segments)
-    batch = tagger.config.train.eval_batch_size if tagger.config else 64
+    batch = tagger.runtime.batch_size
     padded = sum(max(order[i : i + batch]) * len(order[i : i + batch]) for i in range(0, len(order), batch))
     flops = 2 * (4 * hidden * hidden + 2 * hidden * ffn) * layers * padded
     peaks = {
@@ -102,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    tagger = load_tagger(args.model)
+    tagger = load_model(args.model)
     assert isinstance(tagger, EncoderTagger)
     docs = [Document(d.id, d.text) for d in load_corpus(args.corpus, splits=[args.split])[args.split]]
     texts = [d.text for d in docs]

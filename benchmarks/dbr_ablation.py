@@ -25,9 +25,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from bioner.errors import Report
     from bioner.evaluate import evaluate
     from bioner.knowledge.dense import DENSE_ADDED
-    from bioner.models import create_tagger
     from bioner.training.config import load_config
     from bioner.training.data import load_splits
+    from bioner.training.recipe import fit
 
     overrides = [*(args.set or []), *([f"data.corpus={args.corpus}"] if args.corpus else [])]
     base = load_config(args.config, overrides)
@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         output = args.output / mode
         started = time.perf_counter()
         report = Report()
-        tagger = create_tagger(config.model.backend)
-        result = tagger.fit(splits["train"], splits["dev"], config, output, progress=args.progress, report=report)
+        tagger, result = fit(splits["train"], splits["dev"], config, output, progress=args.progress, report=report)
         n_dense = sum(n for what, n in report.warnings.items() if what.startswith(DENSE_ADDED))
         test = evaluate(splits["test"], tagger.predict(splits["test"]), labels=labels).overall["strict"]
         results["runs"][mode] = {

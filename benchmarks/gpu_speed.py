@@ -50,12 +50,14 @@ import torch
 from common import device_batches, environment, timed
 from transformers import AutoTokenizer, BertConfig, BertModel
 
+from bioner.backbones import resolve_backbone
 from bioner.corpora import load_corpus
 from bioner.errors import Report
-from bioner.models.encoder import EncoderTagger, resolve_backbone
-from bioner.models.segments import quiet_loading
+from bioner.models.base import Runtime
+from bioner.models.device import autocast, inference_bf16, resolve_device
+from bioner.models.encoder import EncoderTagger
+from bioner.models.segments import pad_id, quiet_loading
 from bioner.training.config import DEFAULT_BACKBONE, load_config
-from bioner.training.device import autocast, inference_bf16, resolve_device
 from bioner.types import Document
 
 SHAPES: dict[str, dict[str, int]] = {
@@ -95,10 +97,11 @@ def build_tagger(shape: str, tokenizer_source: str, device_name: str, batch_size
                 f"train.seed={seed}",
             ],
         )
-        tagger = EncoderTagger()
-        tagger._build(config, {"": ["Disease"]}, Report())  # everything is in memory once this returns
-    assert tagger.module is not None and tagger.config is not None
-    tagger.module.to(resolve_device(tagger.config.train.device)).eval()
+        runtime = Runtime(device=device_name, precision=config.train.precision, batch_size=batch_size)
+        tagger = EncoderTagger(config.model, runtime)  # type: ignore[arg-type]
+        tagger.build({"": ["Disease"]}, Report())  # everything is in memory once this returns
+    assert tagger.module is not None
+    tagger.module.to(resolve_device(tagger.runtime.device)).eval()
     return tagger
 
 
@@ -119,26 +122,26 @@ def measure_shape(
     built = time.perf_counter()
     tagger = build_tagger(shape, tokenizer_source, args.device, args.batch_size, args.seed)
     build_s = time.perf_counter() - built
-    config, module = tagger.config, tagger.module
-    assert config is not None and module is not None
-    device = resolve_device(config.train.device)
-    bf16 = inference_bf16(config.train.precision, device)
-    pad = tagger.tokenizer.pad_token_id if tagger.tokenizer.pad_token_id is not None else 0
+    module = tagger.module
+    assert module is not None
+    device = resolve_device(tagger.runtime.device)
+    bf16 = inference_bf16(tagger.runtime.precision, device)
+    pad = pad_id(tagger.tokenizer)
 
-    _, segments = tagger._featurize(docs, gold=False, report=None)
+    _, segments = tagger.featurize(docs, gold=False, report=None)
     tokens = sum(len(s.input_ids) for s in segments)
     batches = device_batches(segments, pad, args.batch_size, device)
     padded = sum(ids.numel() for ids, _ in batches)
 
     def predict() -> list[Document]:
-        found: list[Document] = tagger.predict(docs, batch_size=args.batch_size)
+        found: list[Document] = tagger.predict(docs)
         return found
 
     def forward() -> None:
         forward_all(module.backbone, batches, bf16)
 
     def featurize() -> Any:
-        return tagger._featurize(docs, gold=False, report=None)
+        return tagger.featurize(docs, gold=False, report=None)
 
     timed(predict, device)  # warm-up: kernels chosen, allocator grown, caches filled
     timed(forward, device)
@@ -158,7 +161,7 @@ def measure_shape(
         "device": str(device),
         "precision": "bf16 autocast" if bf16 else "fp32",
         "batch_size": args.batch_size,
-        "window": config.model.max_length,
+        "window": tagger.settings.max_length,
         "build_s": round(build_s, 2),
         "documents": len(docs),
         "segments": len(segments),

@@ -56,14 +56,16 @@ import torch
 from common import device_batches, environment, median_seconds, synchronize
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig
 
+from bioner.backbones import resolve_backbone
 from bioner.corpora import load_corpus
 from bioner.errors import Report
+from bioner.models.base import Runtime
 from bioner.models.bidirectional import make_bidirectional
-from bioner.models.encoder import resolve_backbone
+from bioner.models.device import autocast, inference_bf16, resolve_device
 from bioner.models.instructions import Instance, instances_for
-from bioner.models.llm_tagger import LLMTagger, _pad_id
+from bioner.models.llm_tagger import LLMTagger
+from bioner.models.segments import pad_id
 from bioner.training.config import DEFAULT_BACKBONE, load_config
-from bioner.training.device import autocast, inference_bf16, resolve_device
 
 CORPUS = "ncbi-disease"
 LABEL = "Disease"
@@ -268,7 +270,7 @@ def main() -> None:
     build_s = time.perf_counter() - started
     weights_gib = peak_gib(device)
     base = causal.model  # the decoder without its LM head: what LLMTagger wraps (AutoModel)
-    pad = _pad_id(tokenizer)
+    pad = pad_id(tokenizer)
 
     # Instances exactly as predict builds them (one per sentence: the corpus has one entity type).
     instances = list(instances_for(docs, CORPUS, [LABEL], "corpus", gold=False, report=Report()))
@@ -287,21 +289,20 @@ def main() -> None:
 
     # (a) the predict path: the bidirectional base, LoRA adapters and head, as LLMTagger.load builds it.
     make_bidirectional(base)
-    tagger = LLMTagger()
-    tagger._attach(config, tokenizer, base)
+    runtime = Runtime(device=str(device), precision=config.train.precision, batch_size=args.batch_size)
+    tagger = LLMTagger(config.model, runtime)  # type: ignore[arg-type]
+    tagger.attach(tokenizer, base)
     tagger.types = {CORPUS: [LABEL]}
     assert tagger.module is not None
     tagger.module.to(device).eval()
-    tagger.predict(docs[:8], batch_size=args.batch_size)  # warm-up
+    tagger.predict(docs[:8])  # warm-up
     reset_peak(device)
-    predict_s, predict_times, predicted = median_seconds(
-        lambda: tagger.predict(docs, batch_size=args.batch_size), args.repeats, device
-    )
+    predict_s, predict_times, predicted = median_seconds(lambda: tagger.predict(docs), args.repeats, device)
     predict_peak = peak_gib(device)
-    windows, segments = tagger._featurize(instances, Report())
+    windows, segments = tagger.featurize(instances, Report())
 
     # (b) the raw forward of the bidirectional base (LoRA layers taken out again), on the same segments.
-    bare = tagger._peft().unload()
+    bare = tagger.peft_model().unload()
     assert bare is base and not any("lora" in name for name, _ in base.named_modules())
     batches = device_batches(segments, pad, args.batch_size, device)
     raw_forward(base, batches[:2], cast)  # warm-up

@@ -32,10 +32,10 @@ from transformers import (
     set_seed,
 )
 
+from bioner.backbones import resolve_backbone
 from bioner.corpora import load_corpus
 from bioner.errors import Report
 from bioner.evaluate import evaluate
-from bioner.models.encoder import resolve_backbone
 from bioner.types import Document
 from bioner.views import TokenView, decode, sentence_views
 

@@ -12,15 +12,15 @@ from bioner.formats import read_documents
 from bioner.knowledge.dense import (
     DENSE_ADDED,
     SEPARATOR,
+    DbrConfig,
     DenseSample,
-    dense_documents,
-    dense_instances,
     dense_samples,
     training_kb,
+    training_samples,
 )
 from bioner.knowledge.kb import kb_from_documents, load_kb
+from bioner.models.instructions import dense_instance
 from bioner.text import tokenize
-from bioner.training.config import DbrConfig
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 TRAIN = list(read_documents(FIXTURES / "encoder" / "train.jsonl"))
@@ -78,7 +78,7 @@ def test_random_mode_mirrors_retrieved_samples_with_random_names_and_off_makes_n
     assert [s.names for s in randomised] != [s.names for s in retrieved]
     assert randomised == dense_samples(TRAIN, LABELS, kb, replace(RETRIEVED, mode="random"))  # seeded
     assert dense_samples(TRAIN, LABELS, kb, DbrConfig()) == []
-    assert dense_documents(TRAIN, LABELS, DbrConfig()) == []
+    assert training_samples(TRAIN, LABELS, DbrConfig()) == []
 
 
 def test_training_kb_merges_a_file_and_refuses_a_leaky_one() -> None:
@@ -94,7 +94,8 @@ def test_training_kb_merges_a_file_and_refuses_a_leaky_one() -> None:
 
 def test_dense_documents_are_valid_documents_for_the_encoder_and_counted() -> None:
     report = Report()
-    docs = dense_documents(TRAIN, LABELS, RETRIEVED, report=report)
+    samples = training_samples(TRAIN, LABELS, RETRIEVED, report=report)
+    docs = [sample.document(LABELS, f"dbr:{i}") for i, sample in enumerate(samples)]
     assert docs and len({d.id for d in docs}) == len(docs)
     assert report.warnings[f"{DENSE_ADDED} (retrieved)"] == len(docs)
     for doc in docs:
@@ -103,8 +104,8 @@ def test_dense_documents_are_valid_documents_for_the_encoder_and_counted() -> No
 
 
 def test_llm_tagger_instances_name_only_the_type_and_tag_other_types_o() -> None:
-    instances = dense_instances(TRAIN, LABELS, RETRIEVED)
     samples = dense_samples(TRAIN, LABELS, kb_from_documents(TRAIN, "x"), RETRIEVED)
+    instances = [dense_instance(sample) for sample in samples]
     assert instances and len(instances) == len(samples)
     for inst, sample in zip(instances, samples, strict=True):
         assert inst.group == "dbr" and inst.label == sample.type

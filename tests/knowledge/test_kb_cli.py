@@ -100,16 +100,17 @@ def test_dbr_shorthand_in_files_and_overrides(tmp_path: Path) -> None:
 def test_train_with_dbr_retrieved_adds_dense_documents(
     tiny_backbone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bioner.knowledge.dense import dense_documents as original
+    from bioner.knowledge.dense import DenseSample
+    from bioner.knowledge.dense import training_samples as original
 
     made: list[int] = []
 
-    def spy(*args: object, **kwargs: object) -> list[Document]:
-        docs = original(*args, **kwargs)  # type: ignore[arg-type]
-        made.append(len(docs))
-        return docs
+    def spy(*args: object, **kwargs: object) -> list[DenseSample]:
+        samples = original(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(len(samples))
+        return samples
 
-    monkeypatch.setattr("bioner.models.encoder.dense_documents", spy)
+    monkeypatch.setattr("bioner.training.recipe.training_samples", spy)
     config = tmp_path / "dbr.toml"
     config.write_text(
         f'dbr = "retrieved"\n[data]\ntrain = "{TRAIN}"\ndev = "{DEV}"\n'

@@ -11,16 +11,18 @@ from typing import Any
 import pytest
 import torch
 
+from bioner.backbones import resolve_backbone
+from bioner.corpora.naming import with_corpus
 from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
 from bioner.knowledge.dense import DENSE_ADDED
-from bioner.models import load_tagger
-from bioner.models.encoder import UNSEEN_CORPUS, EncoderTagger, resolve_backbone
+from bioner.models.encoder import UNSEEN_CORPUS, EncoderTagger
+from bioner.models.registry import load_model as load_tagger
 from bioner.models.segments import GAPS, WINDOWED
 from bioner.text import document_sentences, tokenize
 from bioner.training.config import Config, load_config
 from bioner.training.loop import TrainResult
-from bioner.training.mixture import with_corpus
+from bioner.training.recipe import fit
 from bioner.types import Document, Passage
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "encoder"
@@ -53,8 +55,8 @@ class Trained:
 @pytest.fixture(scope="module")
 def trained(tiny_backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
     output = tmp_path_factory.mktemp("encoder-run")
-    tagger = EncoderTagger()
-    result = tagger.fit(TRAIN, DEV, _config(tiny_backbone), output)
+    tagger, result = fit(TRAIN, DEV, _config(tiny_backbone), output)
+    assert isinstance(tagger, EncoderTagger)
     return Trained(tagger, result, output)
 
 
@@ -100,9 +102,8 @@ def test_save_and_load_give_identical_predictions(trained: Trained, tmp_path: Pa
 
 
 def test_a_document_longer_than_the_window_gets_a_tag_for_every_token(tiny_backbone: Path, tmp_path: Path) -> None:
-    tagger = EncoderTagger()
     config = _config(tiny_backbone, "model.max_length=16", "model.window_overlap=4", "train.max_steps=1")
-    tagger.fit(TRAIN[:2], [], config, tmp_path)
+    tagger, _ = fit(TRAIN[:2], [], config, tmp_path)
     assert tagger.module is not None
     with torch.no_grad():  # a head that says B-Disease for every word, whatever the context
         tagger.module.head.linear.weight.zero_()
@@ -121,8 +122,7 @@ def test_a_document_longer_than_the_window_gets_a_tag_for_every_token(tiny_backb
 
 
 def test_long_sentences_raise_no_false_indexing_error_warning(tiny_backbone: Path, tmp_path: Path) -> None:
-    tagger = EncoderTagger()
-    tagger.fit(TRAIN[:2], [], _config(tiny_backbone, "train.max_steps=1"), tmp_path)
+    tagger, _ = fit(TRAIN[:2], [], _config(tiny_backbone, "train.max_steps=1"), tmp_path)
     tagger.tokenizer.model_max_length = 4  # every test sentence is now "too long" for transformers
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
@@ -140,7 +140,7 @@ def test_long_sentences_raise_no_false_indexing_error_warning(tiny_backbone: Pat
 def test_one_seed_gives_the_same_scores_and_another_seed_does_not(tiny_backbone: Path, tmp_path: Path) -> None:
     def run(name: str, seed: int) -> list[dict[str, Any]]:
         config = _config(tiny_backbone, "train.epochs=2", f"train.seed={seed}")
-        result = EncoderTagger().fit(TRAIN, DEV, config, tmp_path / name)
+        _, result = fit(TRAIN, DEV, config, tmp_path / name)
         return [{k: v for k, v in e.items() if k != "seconds"} for e in result.epochs]
 
     first = run("a", 7)
@@ -150,8 +150,7 @@ def test_one_seed_gives_the_same_scores_and_another_seed_does_not(tiny_backbone:
 
 @pytest.mark.slow
 def test_iobes_tags_decode_to_valid_spans(tiny_backbone: Path, tmp_path: Path) -> None:
-    tagger = EncoderTagger()
-    tagger.fit(TRAIN, DEV, _config(tiny_backbone, "model.scheme=IOBES", "train.epochs=1"), tmp_path)
+    tagger, _ = fit(TRAIN, DEV, _config(tiny_backbone, "model.scheme=IOBES", "train.epochs=1"), tmp_path)
     assert {"S-Gene", "E-Disease"} <= set(tagger.tags)
     _check_valid(TEST, tagger.predict(TEST), {"Gene", "Disease"})
     assert load_tagger(tmp_path).predict(TEST) == tagger.predict(TEST)
@@ -159,10 +158,9 @@ def test_iobes_tags_decode_to_valid_spans(tiny_backbone: Path, tmp_path: Path) -
 
 @pytest.mark.slow
 def test_a_roberta_backbone_with_byte_level_bpe_works(tiny_roberta: Path, tmp_path: Path) -> None:
-    tagger = EncoderTagger()
-    result = tagger.fit(TRAIN, DEV, _config(tiny_roberta, "model.max_length=32", "model.window_overlap=8"), tmp_path)
+    tagger, result = fit(TRAIN, DEV, _config(tiny_roberta, "model.max_length=32", "model.window_overlap=8"), tmp_path)
     assert result.epochs[-1]["train_loss"] < result.epochs[0]["train_loss"]
-    assert tagger.config is not None and tagger.config.model.max_length == 32
+    assert tagger.settings.max_length == 32
     long_doc = Document("long", " ".join(["BRCA1 causes breast cancer in many families"] * 6))
     _check_valid([*TEST, long_doc], tagger.predict([*TEST, long_doc]), {"Gene", "Disease"})
 
@@ -170,10 +168,9 @@ def test_a_roberta_backbone_with_byte_level_bpe_works(tiny_roberta: Path, tmp_pa
 @pytest.mark.slow
 def test_the_packaged_minilm_trains_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    tagger = EncoderTagger()
     config = _config("all-MiniLM-L6-v2", "train.max_steps=1", "train.learning_rate=5e-5")
-    tagger.fit(TRAIN[:4], DEV[:1], config, tmp_path)
-    assert tagger.config is not None and tagger.config.model.max_length == 512
+    tagger, _ = fit(TRAIN[:4], DEV[:1], config, tmp_path)
+    assert tagger.settings.max_length == 512
     _check_valid(TEST, load_tagger(tmp_path).predict(TEST), {"Gene", "Disease"})
 
 
@@ -186,15 +183,15 @@ def test_resolve_backbone_serves_minilm_from_its_package() -> None:
 
 def test_bad_backbones_and_model_folders_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(BionerError, match="backbone folder /no/such/backbone does not exist"):
-        EncoderTagger().fit(TRAIN, DEV, _config("/no/such/backbone"), tmp_path / "a")
+        fit(TRAIN, DEV, _config("/no/such/backbone"), tmp_path / "a")
     with pytest.raises(BionerError, match="cannot load backbone 'not/a/valid/name'"):
-        EncoderTagger().fit(TRAIN, DEV, _config("not/a/valid/name"), tmp_path / "b")
+        fit(TRAIN, DEV, _config("not/a/valid/name"), tmp_path / "b")
     with pytest.raises(BionerError, match="not a bioner model folder"):
         load_tagger(tmp_path)
     with pytest.raises(BionerError, match="has no model yet"):
         EncoderTagger().predict(TEST)
     with pytest.raises(BionerError, match="hold no entities"):
-        EncoderTagger().fit([d.with_entities(()) for d in TRAIN], DEV, _config("/unused"), tmp_path / "c")
+        fit([d.with_entities(()) for d in TRAIN], DEV, _config("/unused"), tmp_path / "c")
 
 
 def _split_by_label() -> list[Document]:
@@ -208,7 +205,6 @@ def _split_by_label() -> list[Document]:
 
 @pytest.mark.slow
 def test_a_mixture_keeps_one_tag_set_per_corpus(tiny_backbone: Path, tmp_path: Path) -> None:
-    tagger = EncoderTagger()
     config = _config(
         tiny_backbone,
         'data.mixture=["genes", "diseases"]',
@@ -218,7 +214,8 @@ def test_a_mixture_keeps_one_tag_set_per_corpus(tiny_backbone: Path, tmp_path: P
         "dbr.retriever=tfidf",
     )
     report = Report()
-    tagger.fit(_split_by_label(), [], config, tmp_path, report=report)
+    tagger, _ = fit(_split_by_label(), [], config, tmp_path, report=report)
+    assert isinstance(tagger, EncoderTagger)
     # dense sentences are made per corpus, for its own type only: at most one per sentence of each corpus
     dense = report.warnings[f"{DENSE_ADDED} (retrieved)"]
     assert 0 < dense <= 2 * sum(len(document_sentences(d)) for d in TRAIN)
@@ -237,8 +234,7 @@ def test_a_mixture_keeps_one_tag_set_per_corpus(tiny_backbone: Path, tmp_path: P
 
 
 def test_each_document_is_decoded_with_its_corpus_tag_set(tiny_backbone: Path, tmp_path: Path) -> None:
-    tagger = EncoderTagger()
-    tagger.fit(_split_by_label(), [], _config(tiny_backbone, "train.max_steps=1"), tmp_path)
+    tagger, _ = fit(_split_by_label(), [], _config(tiny_backbone, "train.max_steps=1"), tmp_path)
     assert tagger.module is not None
     with torch.no_grad():  # "genes" says B-Gene for every word, "diseases" says B-Disease
         tagger.module.head.linear.weight.zero_()

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 import torch
 
+from bioner.corpora.naming import with_corpus
 from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
-from bioner.models import load_tagger
 from bioner.models.bidirectional import is_bidirectional
 from bioner.models.instructions import Instance, instances_for, instruction
 from bioner.models.llm_tagger import ADAPTER_DIR, HEAD_FILE, LLMTagger
+from bioner.models.registry import load_model as load_tagger
 from bioner.models.segments import WINDOWED
 from bioner.training.config import Config, load_config
 from bioner.training.loop import TrainResult
-from bioner.training.mixture import with_corpus
+from bioner.training.recipe import fit
 from bioner.types import Document, Entity
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "encoder"
@@ -57,8 +58,8 @@ class Trained:
 @pytest.fixture(scope="module")
 def trained(tiny_llama: Path, tmp_path_factory: pytest.TempPathFactory) -> Trained:
     output = tmp_path_factory.mktemp("llm-run")
-    tagger = LLMTagger()
-    result = tagger.fit(TRAIN, DEV, _config(tiny_llama), output)
+    tagger, result = fit(TRAIN, DEV, _config(tiny_llama), output)
+    assert isinstance(tagger, LLMTagger)
     return Trained(tagger, result, output)
 
 
@@ -89,10 +90,10 @@ def test_training_lowers_the_loss_and_saves_only_adapters_and_head(trained: Trai
     assert losses[-1] < losses[0]
     assert (trained.output / ADAPTER_DIR / "adapter_model.safetensors").is_file()
     assert (trained.output / HEAD_FILE).is_file()
-    base_bytes = sum(p.numel() * 4 for p in trained.tagger._peft().base_model.model.parameters())
+    base_bytes = sum(p.numel() * 4 for p in trained.tagger.peft_model().base_model.model.parameters())
     saved = sum(f.stat().st_size for f in trained.output.rglob("*.safetensors") if f.name != "checkpoint.safetensors")
     assert saved < base_bytes  # adapters + head, no copy of the base
-    assert is_bidirectional(trained.tagger._peft())
+    assert is_bidirectional(trained.tagger.peft_model())
 
 
 @pytest.mark.slow
@@ -134,21 +135,20 @@ def test_a_sentence_longer_than_the_window_is_tagged_whole(trained: Trained) -> 
     text = " ".join(["BRCA1 mutations cause cancer"] * 30)
     report = Report()
     tagger = trained.tagger
-    assert tagger.config is not None
+    settings = tagger.settings
     longest = max(len(tagger._prefix(instruction(label, "toy"))) for label in ("Gene", "Disease"))
-    tagger.config.model.max_length = longest + 24
+    tagger.settings = replace(settings, max_length=longest + 24)
     try:
         [doc] = tagger.predict([with_corpus(Document("long", text), "toy")], report=report)
     finally:
-        tagger.config.model.max_length = 128
+        tagger.settings = settings
     assert any(WINDOWED in line for line in report.lines())
     assert all(text[e.start : e.end] == e.text for e in doc.entities)
 
 
 @pytest.mark.slow
 def test_the_causal_ablation_keeps_the_mask(tiny_llama: Path, tmp_path: Path) -> None:
-    tagger = LLMTagger()
-    tagger.fit(TRAIN[:2], [], _config(tiny_llama, "model.bidirectional=false", "train.max_steps=1"), tmp_path)
+    tagger, _ = fit(TRAIN[:2], [], _config(tiny_llama, "model.bidirectional=false", "train.max_steps=1"), tmp_path)
     assert tagger.module is not None
     assert not is_bidirectional(tagger.module.backbone)
 
@@ -159,10 +159,9 @@ def test_a_mixture_trains_one_model_with_types_per_corpus(tiny_llama: Path, tmp_
     diseases = [
         with_corpus(d.with_entities([e for e in d.entities if e.label == "Disease"]), "diseases") for d in TRAIN
     ]
-    extra = [Instance(instruction("Gene"), ("BRCA1", "and", "TP53"), ("B", "O", "B"), "Gene", "dense")]
     config = _config(tiny_llama, "data.corpus=none", "train.epochs=1")
-    tagger = LLMTagger()
-    tagger.fit(genes + diseases, [], config, tmp_path, extra=extra)
+    tagger, _ = fit(genes + diseases, [], config, tmp_path)
+    assert isinstance(tagger, LLMTagger)
     assert tagger.types == {"genes": ["Gene"], "diseases": ["Disease"]}
     [doc] = tagger.predict([with_corpus(TEST[0], "genes")])
     assert {e.label for e in doc.entities} <= {"Gene"}
@@ -170,9 +169,9 @@ def test_a_mixture_trains_one_model_with_types_per_corpus(tiny_llama: Path, tmp_
 
 def test_bad_backbones_and_model_folders_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(BionerError, match="does not exist"):
-        LLMTagger().fit(TRAIN, [], load_config(None, ["model.backbone=./missing"]), tmp_path / "out")
+        fit(TRAIN, [], load_config(None, ["model.backbone=./missing"]), tmp_path / "out")
     with pytest.raises(BionerError, match="not an llm-tagger model folder"):
-        LLMTagger.load(tmp_path)
+        LLMTagger.from_pretrained(tmp_path)
     with pytest.raises(BionerError, match="needs a CUDA GPU"):
         from bioner.models.llm_tagger import _quantization
 

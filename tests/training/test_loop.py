@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ import torch
 from torch import nn
 
 from bioner.errors import BionerError
+from bioner.models.base import TrainingTask
 from bioner.training import checkpoint as checkpoint_module
 from bioner.training.config import Config, apply_overrides
-from bioner.training.loop import CHECKPOINT_FILE, TrainingTask, fit
+from bioner.training.loop import CHECKPOINT_FILE, TrainResult
+from bioner.training.loop import fit as loop_fit
 
 Example = tuple[torch.Tensor, int]
 
@@ -37,7 +40,7 @@ def _task(
     init_seed: int = 0,
     evaluate: Callable[[nn.Module], Mapping[str, float] | None] | None = None,
     saved: list[int] | None = None,
-) -> TrainingTask:
+) -> _Run:
     torch.manual_seed(init_seed)
     module = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
 
@@ -49,15 +52,31 @@ def _task(
             acc = float((module(batch["x"]).argmax(-1) == batch["y"]).float().mean())
         return {"precision": acc, "recall": acc, "f1": acc}
 
-    return TrainingTask(
+    task = TrainingTask(
         module=module,
         examples=TRAIN,
         lengths=[1] * len(TRAIN),
         collate=_collate,
         loss=lambda b: nn.functional.cross_entropy(module(b["x"]), b["y"]),
-        evaluate=accuracy,
-        save_best=lambda: saved.append(len(saved)) if saved is not None else None,
     )
+    return _Run(task, accuracy, lambda: saved.append(len(saved)) if saved is not None else None)
+
+
+@dataclass
+class _Run:
+    """A task with the recipe's two hooks: dev scoring and saving the best model."""
+
+    task: TrainingTask
+    evaluate: Callable[[], Mapping[str, float] | None]
+    save_best: Callable[[], object]
+
+    @property
+    def module(self) -> nn.Module:
+        return self.task.module
+
+
+def fit(run: _Run, config: Config, output: Path, *, resume: bool = False) -> TrainResult:
+    return loop_fit(run.task, config, output, evaluate=run.evaluate, save_best=run.save_best, resume=resume)
 
 
 def _config(*overrides: str) -> Config:

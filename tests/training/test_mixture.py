@@ -6,9 +6,10 @@ from collections import Counter
 
 import pytest
 
+from bioner.corpora.naming import corpus_of, with_corpus
 from bioner.errors import BionerError
 from bioner.training.config import load_config
-from bioner.training.mixture import corpus_of, corpus_weights, weighted_sample, with_corpus
+from bioner.training.mixture import corpus_weights, weighted_sample
 from bioner.types import Document
 
 

@@ -38,7 +38,28 @@ def test_overrides_are_coerced_to_the_field_types() -> None:
     assert config.model.scheme == "IOBES" and config.model.labels == ["Gene", "Disease"]
     assert config.data.limit == 20 and config.data.corpus == "ncbi-disease"
     assert apply_overrides(config, ["data.limit=none"]).data.limit is None
-    assert apply_overrides(config, ["model.quantize=none"]).model.quantize == "none"  # a value, not a clearing
+    llm = apply_overrides(Config(), ["model.backend=llm-tagger", "model.quantize=none"])
+    assert llm.model.quantize == "none"  # a value, not a clearing
+
+
+def test_a_key_of_another_backend_is_named_as_such() -> None:
+    with pytest.raises(BionerError, match=r"model.quantize is a setting of the llm-tagger backend, not of 'encoder'"):
+        apply_overrides(Config(), ["model.quantize=none"])
+    with pytest.raises(BionerError, match=r"model.scheme is a setting of the encoder backend, not of 'llm-tagger'"):
+        from_dict({"model": {"backend": "llm-tagger", "scheme": "IOBES"}})
+    switched = apply_overrides(Config(), ["model.scheme=IOBES"])
+    with pytest.raises(BionerError, match=r"model.scheme is a setting of the encoder backend"):
+        apply_overrides(switched, ["model.backend=llm-tagger"])  # a changed key the new backend lacks
+    kept = apply_overrides(Config(), ["model.max_length=64", "model.window_overlap=16", "model.backend=llm-tagger"])
+    assert kept.model.backend == "llm-tagger" and kept.model.max_length == 64
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_non_finite_numbers_and_huge_integers_are_refused(value: str) -> None:
+    with pytest.raises(BionerError, match=r"'train.learning_rate' must be a finite number"):
+        apply_overrides(Config(), [f"train.learning_rate={value}"])
+    with pytest.raises(BionerError, match=r"'train.seed' is out of range"):
+        apply_overrides(Config(), [f"train.seed={2**64}"])
 
 
 def test_overrides_do_not_touch_the_original() -> None:
@@ -55,8 +76,8 @@ def test_overrides_do_not_touch_the_original() -> None:
         ("train.epochs=three", "'train.epochs' must be an integer, got 'three'"),
         ("train.epochs=2.5", "'train.epochs' must be an integer"),
         ("train.seed=none", "'train.seed' cannot be empty"),
-        ("model.scheme=BIO", "model.scheme must be one of IOB2, IOBES"),
-        ("model.backend=crf", "model.backend must be one of"),
+        ("model.scheme=BIO", "unknown tag scheme .BIO.; schemes are: IOB2, IOBES"),
+        ("model.backend=crf", "unknown backend .crf.; known backends: encoder, llm-tagger"),
         ("train.epochs=0", "train.epochs must be at least 1"),
         ("epochs", "expected key=value"),
     ],

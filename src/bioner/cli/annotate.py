@@ -35,7 +35,7 @@ def annotate(
     """Tag one text and print it with its entities highlighted."""
     from bioner.formats import write_documents
     from bioner.formats.common import read_text
-    from bioner.models import load_tagger
+    from bioner.models.registry import load_model
 
     if (text is None) == (file is None):
         raise BionerError("give the text either as an argument or with --file, not both or neither")
@@ -43,7 +43,7 @@ def annotate(
     if not content.strip():
         raise BionerError("the text to annotate is empty")
     doc_id = file.stem if file is not None else "text"
-    [tagged] = load_tagger(model).predict([Document(doc_id, content)])
+    [tagged] = load_model(model).predict([Document(doc_id, content)])
     console = Console()
     console.print(highlighted(tagged))
     console.print(mention_table(tagged))

@@ -34,33 +34,37 @@ def test(
     """
     from bioner.evaluate import evaluate
     from bioner.formats import write_documents
-    from bioner.models import CONFIG_FILE, load_tagger, predict_timed
+    from bioner.models.registry import load_model, predict_timed
     from bioner.timing import write_sidecar
-    from bioner.training.config import DataConfig, load_config
+    from bioner.training.card import record_test_scores
+    from bioner.training.config import DataConfig, model_config
     from bioner.training.data import load_splits
 
     if split not in ("train", "dev", "test"):
         raise BionerError(f"unknown split {split!r}; splits are: train, dev, test")
     if corpus is not None and input_file is not None:
         raise BionerError("choose one of --corpus and --input")
+    trained = model_config(model)
     if corpus is not None:
         data = DataConfig(corpus=corpus, data_dir=str(data_dir) if data_dir else None, limit=limit)
     elif input_file is not None:
         data = DataConfig(format=fmt, limit=limit)
         setattr(data, split, str(input_file))
     else:
-        if not (model / CONFIG_FILE).is_file():
-            raise BionerError(f"{model}: not a bioner model folder (no {CONFIG_FILE})")
-        data = load_config(model / CONFIG_FILE).data
+        data = trained.data
         data.limit = limit
     report = Report()
     gold = load_splits(data, (split,), report)[split]
     if not gold:
         raise BionerError(f"no gold documents in the {split} split")
-    tagger = load_tagger(model)
+    tagger = load_model(model)
     predicted, timing = predict_timed(tagger, gold, report=report, progress=not quiet)
-    labels = load_config(model / CONFIG_FILE).model.labels
+    labels = trained.model.labels
     result = evaluate(gold, predicted, labels=labels or None, timing=timing)
+    if limit is None and data.corpus is not None and data.corpus == trained.data.corpus:
+        strict = result.overall["strict"]
+        scores = {"precision": strict.precision, "recall": strict.recall, "f1": strict.f1}
+        record_test_scores(model, f"{data.corpus} {split}", scores)
     err = Console(stderr=True, quiet=quiet)
     for line in report.lines():
         err.print(line, markup=False, highlight=False, soft_wrap=True)

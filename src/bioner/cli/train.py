@@ -24,10 +24,10 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or per-epoch lines.")] = False,
 ) -> None:
     """Train a tagger; the best model on dev strict F1 is saved in --output with its resolved config."""
-    from bioner.models import create_tagger
     from bioner.training.config import load_config
     from bioner.training.data import load_splits
     from bioner.training.loop import check_output
+    from bioner.training.recipe import fit
 
     err = Console(stderr=True, quiet=quiet)
     settings = load_config(config, overrides or ())
@@ -39,10 +39,12 @@ def train(
         + (f" ({settings.data.corpus})" if settings.data.corpus else ""),
         highlight=False,
     )
-    tagger = create_tagger(settings.model.backend)
-    result = tagger.fit(
-        splits["train"], splits["dev"], settings, output, resume=resume, progress=not quiet, report=report
-    )
+    _, result = fit(splits["train"], splits["dev"], settings, output, resume=resume, progress=not quiet, report=report)
+    if result.stopped == "max_minutes":
+        report.warn(
+            f"train.max_minutes = {settings.train.max_minutes:g} cut training after epoch "
+            f"{len(result.epochs)} of {settings.train.epochs}: the model depends on this machine's speed"
+        )
     for line in report.lines():
         err.print(line, markup=False, highlight=False, soft_wrap=True)
     best = result.best_dev

@@ -24,19 +24,61 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from bioner.backbones import DEFAULT_BACKBONE
 from bioner.errors import BionerError, Report
 from bioner.knowledge.kb import KBEntry, KnowledgeBase, kb_from_documents, load_kb, normalize_name
 from bioner.knowledge.phrases import PhraseMiner
 from bioner.knowledge.retrieval import Retriever, make_retriever
 from bioner.text import document_sentences
-from bioner.training.config import DbrConfig
 from bioner.types import Document, Entity
 from bioner.views import encode
 
-if TYPE_CHECKING:
-    from bioner.models.instructions import Instance
+DBR_MODES = ("off", "retrieved", "random")
+DBR_RETRIEVERS = ("embedding", "tfidf")
+
+
+@dataclass
+class DbrConfig:
+    """VANER's Dense Bio-entity Recognition: extra training sentences made of knowledge-base names.
+
+    ``--set dbr=retrieved`` is short for ``--set dbr.mode=retrieved`` (see :mod:`bioner.knowledge`).
+    """
+
+    mode: str = "off"
+    """``off``, ``retrieved`` (names similar to each sentence's phrases) or ``random`` (names drawn at random)."""
+    kb: str | None = None
+    """A knowledge-base file (TSV or JSONL, ``bioner kb build``) added to the training mentions."""
+    retriever: str = "embedding"
+    """``embedding`` (sentence-transformers model + FAISS) or ``tfidf`` (character 3-grams, fast)."""
+    embedding_model: str = DEFAULT_BACKBONE
+    """Sentence-transformers model name or folder (e.g. SapBERT) for the ``embedding`` retriever."""
+    top_k: int = 5
+    """Knowledge-base names kept per query phrase."""
+    phrases: int = 20
+    """Query phrases mined per sentence (best quality first)."""
+    positives: int = 10
+    """Most names of the wanted type in one dense sentence."""
+    negatives: int = 5
+    """Most names of other types in one dense sentence."""
+    seed: int = 13
+    cache_dir: str | None = None
+    """Where knowledge-base embeddings are cached (default ``BIONER_CACHE`` or ``~/.cache/bioner``)."""
+
+    def problems(self) -> list[str]:
+        """Checks of choices and ranges, one line each."""
+        problems = []
+        if self.mode not in DBR_MODES:
+            problems.append(f"dbr.mode must be one of {', '.join(DBR_MODES)}, got {self.mode!r}")
+        if self.retriever not in DBR_RETRIEVERS:
+            problems.append(f"dbr.retriever must be one of {', '.join(DBR_RETRIEVERS)}, got {self.retriever!r}")
+        for name in ("top_k", "phrases", "positives"):
+            if getattr(self, name) < 1:
+                problems.append(f"dbr.{name} must be at least 1, got {getattr(self, name)}")
+        if self.negatives < 0:
+            problems.append(f"dbr.negatives must not be negative, got {self.negatives}")
+        return problems
+
 
 SEPARATOR = " ; "
 """Between names in a dense sentence: a token of its own, tagged ``O``."""
@@ -188,18 +230,19 @@ def training_kb(train: Sequence[Document], dbr: DbrConfig, report: Report | None
     return kb
 
 
-def dense_documents(
+def training_samples(
     train: Sequence[Document],
     labels: Sequence[str],
     dbr: DbrConfig,
     *,
-    tag_other_labels: bool = True,
     report: Report | None = None,
     retriever: Retriever | None = None,
-) -> list[Document]:
-    """The dense training documents for a run (none when ``dbr.mode`` is ``off``): the encoder's hook.
+) -> list[DenseSample]:
+    """The dense samples of a training run (none when ``dbr.mode`` is ``off``), counted in ``report``.
 
-    With ``tag_other_labels`` (the encoder), retrieved names of the model's other labels keep their labels.
+    The knowledge base is the run's training mentions plus ``dbr.kb``; each backend turns the
+    samples into its own examples (:meth:`DenseSample.document` for an encoder, tagged words
+    under a type-only instruction for the llm-tagger).
     """
     if dbr.mode == "off":
         return []
@@ -207,33 +250,4 @@ def dense_documents(
     samples = dense_samples(train, labels, kb, dbr, retriever)
     if report is not None:
         report.warn(f"{DENSE_ADDED} ({dbr.mode})", len(samples))
-    wanted = list(labels) if tag_other_labels else None
-    return [s.document(wanted, f"dbr:{i}") for i, s in enumerate(samples)]
-
-
-def dense_instances(
-    train: Sequence[Document],
-    labels: Sequence[str],
-    dbr: DbrConfig,
-    *,
-    report: Report | None = None,
-    retriever: Retriever | None = None,
-) -> list[Instance]:
-    """The dense training instances of the llm-tagger (VANER as published): type-only instruction, B/I/O tags.
-
-    Names of other types are ``O``; the instances' ``group`` is ``dbr``, which a corpus
-    mixture counts once unless ``data.weights`` names it.
-    """
-    from bioner.models.instructions import Instance, instruction
-
-    if dbr.mode == "off":
-        return []
-    kb = training_kb(train, dbr, report)
-    out: list[Instance] = []
-    for sample in dense_samples(train, labels, kb, dbr, retriever):
-        words, tags = sample.tagged_words()
-        bio = tuple(t.partition("-")[0] for t in tags)
-        out.append(Instance(instruction(sample.type), tuple(words), bio, sample.type, DENSE_GROUP))
-    if report is not None:
-        report.warn(f"{DENSE_ADDED} ({dbr.mode})", len(out))
-    return out
+    return samples

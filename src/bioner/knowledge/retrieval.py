@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bioner.errors import BionerError
+from bioner.files import cache_dir
 
 RETRIEVERS = ("embedding", "tfidf")
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -38,9 +39,8 @@ class Retriever(Protocol):
 
 
 def default_cache_dir() -> Path:
-    """``BIONER_CACHE`` or ``~/.cache/bioner``, with a ``kb-embeddings`` sub-folder."""
-    root = os.environ.get("BIONER_CACHE") or Path.home() / ".cache" / "bioner"
-    return Path(root) / "kb-embeddings"
+    """Where knowledge-base embeddings are cached: ``kb-embeddings`` in the cache folder."""
+    return cache_dir("kb-embeddings")
 
 
 class TfidfRetriever:
@@ -84,7 +84,7 @@ class EmbeddingRetriever:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            from bioner.models.encoder import resolve_backbone
+            from bioner.backbones import resolve_backbone
 
             try:
                 self._model = SentenceTransformer(

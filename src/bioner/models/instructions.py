@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bioner.errors import Report
+from bioner.knowledge.dense import DENSE_GROUP, DenseSample
 from bioner.types import Document, Span
 from bioner.views import encode
 
@@ -88,3 +89,10 @@ def instances_for(
                 words = tuple(doc.text[s:e] for s, e in view.tokens)
                 tags = tuple(t.partition("-")[0] for t in view.tags) if gold else ()
                 yield Instance(text, words, tags, label, corpus or "", d, tuple(view.tokens))
+
+
+def dense_instance(sample: DenseSample) -> Instance:
+    """A knowledge-base sentence (DBR) as VANER publishes it: type-only instruction, other types ``O``."""
+    words, tags = sample.tagged_words()
+    bio = tuple(t.partition("-")[0] for t in tags)
+    return Instance(instruction(sample.type), tuple(words), bio, sample.type, DENSE_GROUP)

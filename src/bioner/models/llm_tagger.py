@@ -18,7 +18,6 @@ model is loaded again from ``model.backbone``, never copied.
 from __future__ import annotations
 
 import dataclasses
-import json
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,32 +28,35 @@ import numpy.typing as npt
 import torch
 from safetensors.torch import load_file, save_file
 
+from bioner.backbones import DEFAULT_DECODER, resolve_backbone
+from bioner.corpora.naming import corpus_of, group_by_corpus
 from bioner.errors import BionerError, Report
-from bioner.knowledge.dense import dense_instances
+from bioner.files import atomic_path
+from bioner.models.base import Runtime, TrainingData, TrainingTask
 from bioner.models.bidirectional import make_bidirectional
 from bioner.models.decoding import viterbi_batch
-from bioner.models.encoder import resolve_backbone
-from bioner.models.gguf import GEMMA_270M, gemma_270m
+from bioner.models.device import resolve_device, use_bf16
 from bioner.models.head import BackboneTagger
-from bioner.models.instructions import TAGS, Instance, instances_for
+from bioner.models.instructions import MODES, TAGS, Instance, dense_instance, instances_for
+from bioner.models.registry import register, saved_runtime, saved_settings
 from bioner.models.segments import (
     LONG_WORDS,
     NO_PIECES,
     WINDOWED,
     Segment,
+    WordTaggerSettings,
     collate,
     first_line,
+    pad_id,
     quiet_loading,
+    read_json,
+    save_model_files,
     score_segments,
     segment_loss,
     windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
-from bioner.training.config import Config, load_config
-from bioner.training.device import resolve_device, use_bf16
-from bioner.training.loop import TrainingTask, TrainResult
-from bioner.training.loop import fit as fit_loop
-from bioner.training.mixture import corpus_of, corpus_weights, group_by_corpus, weighted_sample
+from bioner.settings import choice_problems
 from bioner.types import Document, Entity
 from bioner.views import decode
 
@@ -65,11 +67,39 @@ TAGS_FILE = "tags.json"
 UNSEEN = "documents of a corpus the model was not trained on (tagged with type-only instructions)"
 
 
-def resolve_llm_backbone(name: str) -> str:
-    """``gemma-3-270m`` is the packaged Gemma (converted on first use); anything else as for the encoder."""
-    if name == GEMMA_270M:
-        return str(gemma_270m())
-    return resolve_backbone(name)
+ATTENTIONS = ("sdpa", "eager")
+QUANTIZE = ("auto", "4bit", "none")
+
+
+@dataclasses.dataclass
+class LLMTaggerSettings(WordTaggerSettings):
+    """``[model]`` of the ``llm-tagger`` backend."""
+
+    backbone: str = DEFAULT_DECODER
+    bidirectional: bool = True
+    """Remove the decoder's causal mask in every layer (false keeps it, for the ablation)."""
+    instruction: str = "corpus"
+    """``corpus`` (instruction names corpus and entity type) or ``adapt`` (entity type only)."""
+    attention: str = "sdpa"
+    """The attention implementation, ``sdpa`` or ``eager``."""
+    lora_r: int = 16
+    """LoRA rank on every linear layer of the decoder."""
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    quantize: str = "auto"
+    """``auto`` (4-bit QLoRA when CUDA and bitsandbytes are there), ``4bit`` or ``none``."""
+
+    def problems(self) -> list[str]:
+        problems = super().problems()
+        choices = {"instruction": MODES, "attention": ATTENTIONS, "quantize": QUANTIZE}
+        problems += choice_problems(self, "model", choices)
+        if self.lora_r < 1 or self.lora_alpha < 1:
+            problems.append(
+                f"model.lora_r and model.lora_alpha must be at least 1, got {self.lora_r}, {self.lora_alpha}"
+            )
+        if not 0.0 <= self.lora_dropout < 1.0:
+            problems.append(f"model.lora_dropout must be in [0, 1), got {self.lora_dropout}")
+        return problems
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,191 +110,163 @@ class _Window:
     words: Window
 
 
+@register("llm-tagger", LLMTaggerSettings, legacy_keys=("scheme",))
 class LLMTagger:
     """VANER-style instruction tagging with any Hugging Face decoder (Llama, Mistral, Qwen2, Gemma 3...)."""
 
-    def __init__(self) -> None:
-        self.config: Config | None = None
+    def __init__(self, settings: LLMTaggerSettings | None = None, runtime: Runtime | None = None) -> None:
+        self.settings = settings or LLMTaggerSettings()
+        self.runtime = runtime or Runtime()
+        self.provenance: dict[str, Any] = {}
         self.tokenizer: Any = None
         self.module: BackboneTagger | None = None
         self.types: dict[str, list[str]] = {}
         """Entity types per training corpus (``""``: documents from files, with no corpus name)."""
         self._prefixes: dict[str, list[int]] = {}
 
+    @property
+    def labels(self) -> list[str]:
+        return sorted({t for types in self.types.values() for t in types})
+
     # -- building, saving, loading -------------------------------------------------------------
 
-    def _base_model(self, config: Config, report: Report) -> tuple[Any, Any]:
+    def _base_model(self, report: Report) -> tuple[Any, Any]:
         """Tokenizer and base decoder (``AutoModel``: no LM head), bidirectional unless configured causal."""
         from transformers import AutoModel, AutoTokenizer
 
-        source = resolve_llm_backbone(config.model.backbone)
-        device = resolve_device(config.train.device)
-        options: dict[str, Any] = {"trust_remote_code": False, "attn_implementation": config.model.attention}
-        quantization = _quantization(config.model.quantize, device, report)
+        settings = self.settings
+        source = resolve_backbone(settings.backbone)
+        device = resolve_device(self.runtime.device)
+        options: dict[str, Any] = {"trust_remote_code": False, "attn_implementation": settings.attention}
+        quantization = _quantization(settings.quantize, device, report)
         if quantization is not None:
             options.update(quantization_config=quantization, device_map={"": device.index or 0})
         else:
-            options["dtype"] = torch.bfloat16 if use_bf16(config.train.precision, device) else torch.float32
+            options["dtype"] = torch.bfloat16 if use_bf16(self.runtime.precision, device) else torch.float32
         try:
             with quiet_loading():
                 tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
                 base = AutoModel.from_pretrained(source, **options)
         except (OSError, ValueError) as err:
-            raise BionerError(f"cannot load backbone {config.model.backbone!r}: {first_line(err)}") from None
+            raise BionerError(f"cannot load backbone {settings.backbone!r}: {first_line(err)}") from None
         if quantization is not None:
             from peft import prepare_model_for_kbit_training
 
             base = prepare_model_for_kbit_training(base, use_gradient_checkpointing=False)  # type: ignore[no-untyped-call]
-        if config.model.bidirectional:
+        if settings.bidirectional:
             make_bidirectional(base)
         return tokenizer, base
 
-    def _attach(self, config: Config, tokenizer: Any, base: Any, adapter: Path | None = None) -> None:
+    def attach(self, tokenizer: Any, base: Any, adapter: Path | None = None) -> None:
         """LoRA adapters (new, or the saved ones in ``adapter``) on ``base``, and a fresh head."""
         from peft import LoraConfig, PeftModel, get_peft_model
 
         backbone: Any
         if adapter is None:
             lora = LoraConfig(
-                r=config.model.lora_r,
-                lora_alpha=config.model.lora_alpha,
-                lora_dropout=config.model.lora_dropout,
+                r=self.settings.lora_r,
+                lora_alpha=self.settings.lora_alpha,
+                lora_dropout=self.settings.lora_dropout,
                 target_modules="all-linear",
             )
             backbone = get_peft_model(base, lora)
         else:
-            backbone = PeftModel.from_pretrained(base, adapter, is_trainable=False)
+            try:
+                backbone = PeftModel.from_pretrained(base, adapter, is_trainable=False)
+            except (OSError, RuntimeError, ValueError) as err:
+                raise BionerError(f"{adapter}: not this model's adapters: {first_line(err)}") from None
         self.tokenizer = windowing_tokenizer(tokenizer)
-        self.module = BackboneTagger(backbone, int(base.config.hidden_size), len(TAGS), config.model.dropout)
+        self.module = BackboneTagger(backbone, int(base.config.hidden_size), len(TAGS), self.settings.dropout)
         self._prefixes = {}
-        self.config = config
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, folder: str | Path) -> Path:
         """Adapters, head, tokenizer, entity types and resolved config; not the base model."""
-        from bioner.models import CONFIG_FILE
-
-        config, module = self._ready()
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        self._peft().save_pretrained(folder / ADAPTER_DIR)
-        save_file({k: v.detach().cpu().contiguous() for k, v in module.head.state_dict().items()}, folder / HEAD_FILE)
-        self.tokenizer.save_pretrained(folder / TOKENIZER_DIR)
-        tags = {"tags": list(TAGS), "instruction": config.model.instruction, "types": self.types}
-        (folder / TAGS_FILE).write_text(json.dumps(tags, indent=2) + "\n")
-        config.save(folder / CONFIG_FILE)
-        return folder
+        module = self._ready()
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        self.peft_model().save_pretrained(target / ADAPTER_DIR)
+        with atomic_path(target / HEAD_FILE) as tmp:
+            save_file({k: v.detach().cpu().contiguous() for k, v in module.head.state_dict().items()}, str(tmp))
+        self.tokenizer.save_pretrained(target / TOKENIZER_DIR)
+        tags = {"tags": list(TAGS), "instruction": self.settings.instruction, "types": self.types}
+        return save_model_files(target, self.settings, self.provenance, {TAGS_FILE: tags})
 
     @classmethod
-    def load(cls, directory: str | Path) -> Self:
+    def from_pretrained(cls, name_or_folder: str | Path, *, runtime: Runtime | None = None) -> Self:
         """A saved tagger: its base model from ``model.backbone``, then its adapters and head."""
         from transformers import AutoTokenizer
 
-        from bioner.models import CONFIG_FILE
-
-        folder = Path(directory)
-        for name in (CONFIG_FILE, TAGS_FILE, HEAD_FILE, ADAPTER_DIR, TOKENIZER_DIR):
+        folder = Path(name_or_folder)
+        for name in (TAGS_FILE, HEAD_FILE, ADAPTER_DIR, TOKENIZER_DIR):
             if not (folder / name).exists():
                 raise BionerError(f"{folder}: not an llm-tagger model folder (missing {name})")
-        config = load_config(folder / CONFIG_FILE)
-        config.train.device = "auto"  # the machine that loads a model is seldom the one that trained it
-        tagger = cls()
-        _, base = tagger._base_model(config, Report())
+        _, settings, tables = saved_settings(folder)
+        assert isinstance(settings, LLMTaggerSettings)
+        tagger = cls(settings, runtime or saved_runtime(tables))
+        tagger.provenance = tables
+        types = read_json(folder / TAGS_FILE, ("types",))["types"]
+        if not isinstance(types, dict):
+            raise BionerError(f"{folder / TAGS_FILE}: 'types' must map corpora to entity types")
+        _, base = tagger._base_model(Report())
         tokenizer = AutoTokenizer.from_pretrained(folder / TOKENIZER_DIR, local_files_only=True)
-        tagger._attach(config, tokenizer, base, adapter=folder / ADAPTER_DIR)
-        tagger.types = json.loads((folder / TAGS_FILE).read_text())["types"]
-        tagger._load_head(folder)
+        tagger.attach(tokenizer, base, adapter=folder / ADAPTER_DIR)
+        tagger.types = types
+        tagger._load_head(Path(folder))
         return tagger
 
     def _load_head(self, folder: Path) -> None:
-        _, module = self._ready()
-        module.head.load_state_dict(load_file(folder / HEAD_FILE))
+        module = self._ready()
+        path = folder / HEAD_FILE
+        try:
+            module.head.load_state_dict(load_file(path))
+        except (OSError, RuntimeError, ValueError) as err:
+            raise BionerError(f"{path}: not this model's head: {first_line(err)}") from None
         module.eval()
 
-    def _load_best(self, folder: Path) -> None:
+    def restore(self, folder: str | Path) -> None:
         """The adapters and head saved in ``folder`` put back into this tagger's model."""
         from peft import set_peft_model_state_dict
 
-        adapters = load_file(folder / ADAPTER_DIR / "adapter_model.safetensors")
-        set_peft_model_state_dict(self._peft(), adapters)
-        self._load_head(folder)
+        adapters = load_file(Path(folder) / ADAPTER_DIR / "adapter_model.safetensors")
+        set_peft_model_state_dict(self.peft_model(), adapters)
+        self._load_head(Path(folder))
 
-    def _peft(self) -> Any:
+    def peft_model(self) -> Any:
         """The backbone: the base model wrapped with its LoRA adapters (a ``PeftModel``)."""
-        _, module = self._ready()
-        return module.backbone
+        return self._ready().backbone
 
-    def _ready(self) -> tuple[Config, BackboneTagger]:
-        if self.config is None or self.module is None:
-            raise BionerError("the tagger has no model yet: train it (fit) or load one")
-        return self.config, self.module
+    def _ready(self) -> BackboneTagger:
+        if self.module is None:
+            raise BionerError("the tagger has no model yet: train it or load one")
+        return self.module
 
     # -- training ------------------------------------------------------------------------------
 
-    def fit(
-        self,
-        train: Sequence[Document],
-        dev: Sequence[Document],
-        config: Config,
-        output: str | Path,
-        *,
-        resume: bool = False,
-        progress: bool = False,
-        report: Report | None = None,
-        extra: Sequence[Instance] = (),
-    ) -> TrainResult:
-        """Train adapters and head on ``train`` (one corpus, or a mixture), stopping early on ``dev`` strict F1.
+    def prepare(self, data: TrainingData, report: Report) -> TrainingTask:
+        """Adapters and a head for ``data``'s corpora and types, and one training instance per sentence and type.
 
-        ``extra`` instances (e.g. dense knowledge-base sentences) join the training
-        instances; their ``group`` is weighted like a corpus of that name.
+        Knowledge-base sentences (DBR) become instances with type-only instructions, as VANER publishes them.
         """
-        report = report if report is not None else Report()
-        torch.manual_seed(config.train.seed)
-        by_corpus = group_by_corpus(train, config.data.corpus)
-        wanted = list(config.model.labels)
-        self.types = {
-            name: wanted or sorted({e.label for d in docs for e in d.entities}) for name, docs in by_corpus.items()
-        }
-        labels = sorted({label for types in self.types.values() for label in types})
-        if not labels:
-            raise BionerError("the training documents hold no entities: nothing to learn")
-        config = dataclasses.replace(config, model=dataclasses.replace(config.model, labels=labels))
-        tokenizer, base = self._base_model(config, report)
-        self._attach(config, tokenizer, base)
-        module = self.module
-        assert module is not None
+        self.types = dict(data.labels_by_corpus)
+        self.settings = dataclasses.replace(self.settings, labels=data.labels)
+        tokenizer, base = self._base_model(report)
+        self.attach(tokenizer, base)
+        module = self._ready()
         instances: list[Instance] = []
-        for name, docs in by_corpus.items():
-            kept = [_only(d, self.types[name], report) for d in docs]
-            instances.extend(
-                instances_for(kept, name or None, self.types[name], config.model.instruction, report=report)
-            )
-        instances.extend(extra or dense_instances(train, labels, config.dbr, report=report))  # VANER's DBR
-        weights = corpus_weights(config.data) if config.data.mixture else {}
-        chosen = [instances[i] for i in weighted_sample([x.group for x in instances], weights, config.train.seed)]
-        _, segments = self._featurize(chosen, report)
-        dev_docs = list(dev)
-
-        def evaluate() -> dict[str, float] | None:
-            if not dev_docs:
-                return None
-            from bioner.evaluate import evaluate as score
-
-            strict = score(dev_docs, self.predict(dev_docs), labels=labels).overall["strict"]
-            return {"precision": strict.precision, "recall": strict.recall, "f1": strict.f1}
-
-        pad = _pad_id(self.tokenizer)
-        task = TrainingTask(
+        for name, docs in group_by_corpus(data.documents).items():
+            mode = self.settings.instruction
+            instances.extend(instances_for(docs, name or None, self.types[name], mode, report=report))
+        for samples in data.dense.values():
+            instances.extend(dense_instance(sample) for sample in samples)
+        _, segments = self.featurize(instances, report)
+        pad = pad_id(self.tokenizer)
+        return TrainingTask(
             module=module,
             examples=segments,
             lengths=[len(s.input_ids) for s in segments],
             collate=lambda batch: collate(batch, pad),
             loss=lambda batch: segment_loss(module, batch),
-            evaluate=evaluate,
-            save_best=lambda: self.save(output),
         )
-        result = fit_loop(task, config, output, resume=resume, progress=progress)
-        self._load_best(Path(output))
-        return result
 
     # -- prediction ----------------------------------------------------------------------------
 
@@ -272,40 +274,47 @@ class LLMTagger:
         self,
         docs: Iterable[Document],
         *,
+        labels: Sequence[str] | None = None,
         report: Report | None = None,
         progress: bool = False,
-        batch_size: int | None = None,
     ) -> list[Document]:
-        """The documents with predicted entities of every type their corpus has (overlaps kept, with scores)."""
-        config, _ = self._ready()
+        """The documents with predicted entities of every type their corpus has (overlaps kept, with scores).
+
+        ``labels`` names the types to tag instead: those of a document's corpus keep the corpus
+        instruction, any other type is asked for with a type-only instruction (VANER's ``adapt``).
+        """
+        self._ready()
         documents = list(docs)
         counts = Report()
         groups: dict[tuple[str | None, tuple[str, ...]], list[int]] = {}
-        everything = tuple(sorted({t for types in self.types.values() for t in types}))
-        default = config.data.corpus or ""
+        everything = tuple(labels) if labels is not None else tuple(self.labels)
+        default = next(iter(self.types)) if len(self.types) == 1 else ""
         for i, doc in enumerate(documents):
             name = corpus_of(doc, default) or ""
-            if config.model.instruction == "corpus" and name in self.types:
-                key: tuple[str | None, tuple[str, ...]] = (name or None, tuple(self.types[name]))
-            else:
-                if config.model.instruction == "corpus":
-                    counts.warn(UNSEEN)
-                key = (None, everything)
-            groups.setdefault(key, []).append(i)
+            if self.settings.instruction == "corpus" and name in self.types:
+                known = [t for t in self.types[name] if labels is None or t in labels]
+                groups.setdefault((name or None, tuple(known)), []).append(i)
+                rest = tuple(t for t in everything if t not in self.types[name]) if labels is not None else ()
+                if rest:
+                    groups.setdefault((None, rest), []).append(i)
+                continue
+            if self.settings.instruction == "corpus" and labels is None:
+                counts.warn(UNSEEN)
+            groups.setdefault((None, everything), []).append(i)
         instances: list[Instance] = []
         for (named, types), members in groups.items():
             part = [documents[i] for i in members]
             for x in instances_for(part, named, types, "corpus" if named else "adapt", gold=False, report=counts):
                 instances.append(dataclasses.replace(x, doc=members[x.doc]))
-        windows, segments = self._featurize(instances, counts)
+        windows, segments = self.featurize(instances, counts)
         scores = score_segments(
-            self._ready()[1],
+            self._ready(),
             segments,
             n_tags=len(TAGS),
-            pad=_pad_id(self.tokenizer),
-            batch_size=batch_size or config.train.eval_batch_size,
-            device_name=config.train.device,
-            precision=config.train.precision,
+            pad=pad_id(self.tokenizer),
+            batch_size=self.runtime.batch_size,
+            device_name=self.runtime.device,
+            precision=self.runtime.precision,
             progress=progress,
         )
         merged_scores: list[npt.NDArray[np.float32]] = []
@@ -336,23 +345,23 @@ class LLMTagger:
 
     # -- instances to model inputs -------------------------------------------------------------
 
-    def _featurize(self, instances: Sequence[Instance], report: Report) -> tuple[list[_Window], list[Segment]]:
+    def featurize(self, instances: Sequence[Instance], report: Report) -> tuple[list[_Window], list[Segment]]:
         """Each instance cut into windows of whole words, each window behind the instance's instruction."""
-        config, _ = self._ready()
+        settings = self.settings
         tag_id = {t: i for i, t in enumerate(TAGS)}
         windows: list[_Window] = []
         segments: list[Segment] = []
         pieces_of: dict[tuple[str, ...], list[list[int]]] = {}
         for i, instance in enumerate(instances):
             prefix = self._prefix(instance.instruction)
-            budget = config.model.max_length - len(prefix)
+            budget = settings.max_length - len(prefix)
             if budget < 2:
-                raise BionerError(f"model.max_length {config.model.max_length} leaves no room after the instruction")
+                raise BionerError(f"model.max_length {settings.max_length} leaves no room after the instruction")
             if instance.words not in pieces_of:
                 pieces_of[instance.words] = self._word_pieces(instance.words, report)
             pieces = [p[:budget] for p in pieces_of[instance.words]]
             report.warn(LONG_WORDS, sum(len(p) > budget for p in pieces_of[instance.words]))
-            planned = plan_windows([len(p) for p in pieces], budget, min(config.model.window_overlap, budget // 2))
+            planned = plan_windows([len(p) for p in pieces], budget, min(settings.window_overlap, budget // 2))
             if len(planned) > 1:
                 report.warn(WINDOWED)
             labels = [tag_id[t] for t in instance.tags] if instance.tags else [-100] * len(instance.words)
@@ -398,19 +407,6 @@ class LLMTagger:
                 piece.append(self.tokenizer.unk_token_id if self.tokenizer.unk_token_id is not None else 0)
                 report.warn(NO_PIECES)
         return pieces
-
-
-def _only(doc: Document, types: Sequence[str], report: Report) -> Document:
-    kept = [e for e in doc.entities if e.label in types]
-    report.lose("training entities with a label outside model.labels", len(doc.entities) - len(kept))
-    return doc if len(kept) == len(doc.entities) else doc.with_entities(kept)
-
-
-def _pad_id(tokenizer: Any) -> int:
-    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
-        if candidate is not None:
-            return int(candidate)
-    return 0
 
 
 def _quantization(mode: str, device: torch.device, report: Report) -> Any:

@@ -8,19 +8,24 @@ so that code lives here once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
 
-from bioner.errors import Report
+from bioner.backbones import DEFAULT_BACKBONE
+from bioner.errors import BionerError, Report
+from bioner.formats.common import open_write
+from bioner.models.base import CONFIG_FILE, BackendSettings, saved_config
+from bioner.models.device import autocast, inference_bf16, resolve_device
+from bioner.progress import progress_bar
 from bioner.text import document_sentences
-from bioner.training.device import autocast, inference_bf16, resolve_device
-from bioner.training.progress import progress_bar
 from bioner.types import Document, Span
 
 WINDOWED = "sentences longer than the model window (tagged in overlapping windows)"
@@ -29,6 +34,30 @@ GAPS = "text outside the document's sentences (tagged as sentences of its own)"
 LONG_WORDS = "words longer than the model window (only their first sub-tokens are read)"
 QUEUED_BATCHES = 32
 """Batches a GPU runs ahead of the host before their scores are copied back (one wait per this many)."""
+
+
+@dataclass
+class WordTaggerSettings(BackendSettings):
+    """What every word tagger (encoder, llm-tagger) sets: its backbone, its window, its head's dropout."""
+
+    backbone: str = DEFAULT_BACKBONE
+    """A local folder, a packaged model's name or a Hugging Face hub name (loaded with no remote code)."""
+    max_length: int = 512
+    """Window length in sub-tokens, special tokens (and an instruction) included; capped at the backbone's limit."""
+    window_overlap: int = 128
+    """Sub-tokens shared by consecutive windows of a sentence longer than one window."""
+    dropout: float = 0.1
+    """Dropout before the tagging head."""
+
+    def problems(self) -> list[str]:
+        problems = []
+        if self.max_length < 8:
+            problems.append(f"model.max_length must be at least 8, got {self.max_length}")
+        if not 0 <= self.window_overlap <= self.max_length // 2:
+            problems.append(f"model.window_overlap must be between 0 and max_length / 2, got {self.window_overlap}")
+        if not 0.0 <= self.dropout < 1.0:
+            problems.append(f"model.dropout must be in [0, 1), got {self.dropout}")
+        return problems
 
 
 @dataclass(frozen=True)
@@ -181,3 +210,49 @@ def first_line(err: BaseException) -> str:
     """The first line of an exception's message, for one-line errors."""
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def pad_id(tokenizer: Any) -> int:
+    """The padding id: the tokenizer's pad token, else its end-of-sequence token (decoders), else 0."""
+    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if candidate is not None:
+            return int(candidate)
+    return 0
+
+
+def check_labels(labels: Sequence[str] | None, known: Sequence[str], backend: str) -> set[str] | None:
+    """The labels asked for at prediction time, all of which a tagger must know; None: all of its own."""
+    if labels is None:
+        return None
+    unknown = [label for label in labels if label not in known]
+    if unknown:
+        raise BionerError(
+            f"labels: the {backend} model tags only {', '.join(known)}; it cannot tag {', '.join(unknown)} "
+            "(a span or generative model takes new labels)"
+        )
+    return set(labels)
+
+
+def read_json(path: Path, required: Sequence[str]) -> dict[str, Any]:
+    """A JSON object file of a model folder with its ``required`` keys; anything else is a one-line error."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BionerError(f"{path}: not readable JSON: {first_line(err)}") from None
+    if not isinstance(value, dict) or any(key not in value for key in required):
+        raise BionerError(f"{path}: expected a JSON object with {', '.join(required)}")
+    return value
+
+
+def save_model_files(
+    folder: Path, settings: BackendSettings, provenance: Mapping[str, Any], files: Mapping[str, Any]
+) -> Path:
+    """The JSON ``files`` and ``config.toml`` (the backend's settings, the training tables) of a model folder."""
+    import tomli_w
+
+    for name, content in files.items():
+        with open_write(folder / name) as out:
+            out.write(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+    with open_write(folder / CONFIG_FILE) as out:
+        out.write(tomli_w.dumps(saved_config(settings, provenance)))
+    return folder

@@ -68,6 +68,16 @@ def save_checkpoint(
     return target
 
 
+def checkpoint_state(path: str | Path) -> dict[str, Any]:
+    """The run state saved in a checkpoint, read from its header alone (no tensor is loaded)."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            state: dict[str, Any] = json.loads((handle.metadata() or {})[_META_KEY])["state"]
+    except (OSError, KeyError, ValueError, TypeError) as err:  # safetensors raises its own (a ValueError kind)
+        raise BionerError(f"{path}: not a readable bioner checkpoint ({err})") from None
+    return state
+
+
 def load_checkpoint(
     path: str | Path,
     module: torch.nn.Module,
@@ -79,7 +89,7 @@ def load_checkpoint(
         with safe_open(str(path), framework="pt") as handle:
             meta = json.loads((handle.metadata() or {})[_META_KEY])
         tensors = load_file(str(path))
-    except (OSError, KeyError, ValueError) as err:
+    except (OSError, KeyError, ValueError, TypeError) as err:
         raise BionerError(f"{path}: not a readable bioner checkpoint ({err})") from None
     device = next(module.parameters()).device
     weights = {k.removeprefix("model/"): v for k, v in tensors.items() if k.startswith("model/")}

@@ -22,7 +22,7 @@ def load_splits(data: DataConfig, splits: Sequence[str], report: Report | None =
         return load_mixture(data, splits, report)
     if data.corpus is not None:
         from bioner.corpora import load_corpus
-        from bioner.training.mixture import with_corpus
+        from bioner.corpora.naming import with_corpus
 
         corpus = load_corpus(data.corpus, splits=list(splits), data_dir=data.data_dir, report=report)
         name, limit = data.corpus, data.limit

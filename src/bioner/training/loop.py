@@ -1,8 +1,8 @@
 """The training loop every backend shares: AdamW, warm-up and linear decay, early stopping, resume.
 
-A backend hands over a :class:`TrainingTask` (its module, its examples, how to batch
-them, its loss, how to score the dev set, how to save itself); the loop does the
-rest. After every epoch it scores the dev set (strict F1), saves the model when it is
+A backend hands over a :class:`~bioner.models.base.TrainingTask` (its module, its examples,
+how to batch them, its loss) and the recipe says how to score the dev set and how to save the
+model; the loop does the rest. After every epoch it scores the dev set (strict F1), saves the model when it is
 the best so far, writes the learning curves and then an atomic checkpoint, so a run
 killed at any point resumes with ``resume=True`` and loses no finished epoch. Batches
 come from a generator seeded by (seed, epoch), and the checkpoint holds the torch RNG
@@ -22,11 +22,12 @@ import torch
 from rich.console import Console
 
 from bioner.errors import BionerError
+from bioner.models.base import TrainingTask
+from bioner.models.device import autocast, resolve_device, use_bf16
+from bioner.progress import progress_bar
 from bioner.training.checkpoint import load_checkpoint, save_checkpoint
 from bioner.training.config import Config
 from bioner.training.curves import plot_learning_curve, write_history
-from bioner.training.device import autocast, resolve_device, use_bf16
-from bioner.training.progress import progress_bar
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 RESUMABLE_KEYS = frozenset(
@@ -44,21 +45,6 @@ RESUMABLE_KEYS = frozenset(
 
 _BUCKET_BATCHES = 50
 """Batches per shuffled bucket: examples of similar length are batched together to save padding."""
-
-
-@dataclass
-class TrainingTask:
-    """What a backend gives the loop."""
-
-    module: torch.nn.Module
-    examples: Sequence[Any]
-    lengths: Sequence[int]
-    """Input length of each example, for length-bucketed batches."""
-    collate: Callable[[Sequence[Any]], dict[str, torch.Tensor]]
-    loss: Callable[[dict[str, torch.Tensor]], torch.Tensor]
-    evaluate: Callable[[], Mapping[str, float] | None]
-    """Dev scores (``precision``, ``recall``, ``f1``, strict), or None without a dev set."""
-    save_best: Callable[[], object]
 
 
 @dataclass
@@ -84,11 +70,20 @@ def fit(
     config: Config,
     output: str | Path,
     *,
+    evaluate: Callable[[], Mapping[str, float] | None],
+    save_best: Callable[[], object],
+    requested: Mapping[str, Any] | None = None,
     resume: bool = False,
     progress: bool = False,
     console: Console | None = None,
 ) -> TrainResult:
-    """Train ``task.module`` as ``config.train`` says, writing everything under ``output``."""
+    """Train ``task.module`` as ``config.train`` says, writing everything under ``output``.
+
+    ``evaluate`` gives the dev scores (``precision``, ``recall``, ``f1``, strict) or None without a
+    dev set; ``save_best`` saves the model when they are the best so far. ``requested`` (the config
+    before the backend resolved it) is kept in the checkpoint, so a resume can be checked before
+    any weight is loaded.
+    """
     cfg = config.train
     out = Path(output)
     checkpoint = check_output(out, resume)
@@ -111,10 +106,14 @@ def fit(
 
     result = TrainResult(output=out)
     state: dict[str, Any] = {"epoch": 0, "step": 0, "bad_epochs": 0, "best_f1": None, "config": config.to_dict()}
+    if requested is not None:
+        state["requested"] = dict(requested)
     if resume:
         state = load_checkpoint(checkpoint, module, optimizer, scheduler)
-        _check_resumable(state["config"], config.to_dict())
+        check_resumable(state["config"], config.to_dict())
         state["config"] = config.to_dict()
+        if requested is not None:
+            state["requested"] = dict(requested)
         result.epochs = state["epochs"]
         result.best_epoch, result.best_dev = state["best_epoch"], state["best_dev"]
         console.print(f"resuming after epoch {state['epoch']} (optimizer step {state['step']})", highlight=False)
@@ -157,7 +156,7 @@ def fit(
                 if deadline is not None and time.monotonic() >= deadline:
                     break
             module.eval()
-            dev = task.evaluate()
+            dev = evaluate()
             record: dict[str, Any] = {
                 "epoch": epoch,
                 "step": state["step"],
@@ -170,7 +169,7 @@ def fit(
             }
             improved = dev is None or state["best_f1"] is None or dev["f1"] > state["best_f1"]
             if improved:
-                task.save_best()
+                save_best()
                 state["best_f1"] = dev["f1"] if dev else None
                 state["bad_epochs"] = 0
                 result.best_epoch, result.best_dev = epoch, dict(dev) if dev else None
@@ -201,6 +200,8 @@ def check_output(output: Path, resume: bool) -> Path:
 def _why_stopped(state: Mapping[str, Any], cfg: Any, deadline: float | None) -> str:
     if cfg.max_steps and state["step"] >= cfg.max_steps:
         return "max_steps"
+    if state["epoch"] >= cfg.epochs:  # every epoch ran: a budget that ran out afterwards cut nothing
+        return "epochs"
     if deadline is not None and time.monotonic() >= deadline:
         return "max_minutes"
     if cfg.patience and state["bad_epochs"] >= cfg.patience:
@@ -212,7 +213,8 @@ def _write_run_files(result: TrainResult, out: Path, config: Config) -> None:
     write_history(result.summary(), out)
     if result.epochs:
         title = config.data.corpus or Path(config.data.train or "").name
-        plot_learning_curve(result.epochs, out, title=f"{config.model.backbone} on {title}")
+        model = getattr(config.model, "backbone", config.model.backend)
+        plot_learning_curve(result.epochs, out, title=f"{model} on {title}")
 
 
 def _epoch_line(record: Mapping[str, Any], epochs: int, improved: bool) -> str:
@@ -223,7 +225,7 @@ def _epoch_line(record: Mapping[str, Any], epochs: int, improved: bool) -> str:
     return line + ("  (best, saved)" if improved else "")
 
 
-def _check_resumable(saved: Mapping[str, Any], current: Mapping[str, Any]) -> None:
+def check_resumable(saved: Mapping[str, Any], current: Mapping[str, Any]) -> None:
     changed = sorted(
         f"{section}.{key}"
         for section in set(saved) | set(current)

@@ -9,40 +9,16 @@ corpus's own label set. Sampling weights let a small corpus count more per epoch
 
 from __future__ import annotations
 
-import dataclasses
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
+from bioner.corpora.naming import with_corpus
 from bioner.errors import BionerError, Report
 from bioner.training.config import DataConfig
 from bioner.types import Document
 
-CORPUS_KEY = "corpus"
-"""The ``Document.meta`` key naming the corpus a document comes from."""
-
 DEFAULT_MIXTURE = ("ncbi-disease", "bc5cdr", "bc2gm", "jnlpba", "linnaeus", "s800")
 """VANER's single-type and multi-type corpora that bioner ships readers for."""
-
-
-def with_corpus(doc: Document, name: str) -> Document:
-    """``doc`` with ``meta["corpus"] = name`` (unchanged when it already says so)."""
-    if doc.meta.get(CORPUS_KEY) == name:
-        return doc
-    return dataclasses.replace(doc, meta={**doc.meta, CORPUS_KEY: name})
-
-
-def corpus_of(doc: Document, default: str | None = None) -> str | None:
-    """The corpus a document says it comes from, else ``default``."""
-    name = doc.meta.get(CORPUS_KEY, default)
-    return name if isinstance(name, str) else default
-
-
-def group_by_corpus(docs: Iterable[Document], default: str | None = None) -> dict[str, list[Document]]:
-    """The documents by the corpus they come from (``default`` when they name none; ``""`` when neither does)."""
-    groups: dict[str, list[Document]] = {}
-    for doc in docs:
-        groups.setdefault(corpus_of(doc, default) or "", []).append(doc)
-    return groups
 
 
 def load_mixture(data: DataConfig, splits: Sequence[str], report: Report | None = None) -> dict[str, list[Document]]:

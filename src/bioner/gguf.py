@@ -16,22 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from bioner.errors import BionerError
+from bioner.files import cache_dir
 
 GEMMA_270M = "gemma-3-270m"
 """The backbone name that resolves to the converted packaged model."""
 
 
-def cache_dir() -> Path:
-    """``$BIONER_CACHE`` or ``$XDG_CACHE_HOME/bioner`` (``~/.cache/bioner``): converted models live here."""
-    if os.environ.get("BIONER_CACHE"):
-        return Path(os.environ["BIONER_CACHE"]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "bioner"
-
-
 def gemma_270m(cache: Path | None = None) -> Path:
     """The converted Gemma 3 270M folder, converting the packaged GGUF on first use (about a minute)."""
-    folder = (cache or cache_dir()) / "models" / GEMMA_270M
+    folder = (cache or cache_dir("models")) / GEMMA_270M
     if (folder / "config.json").is_file():
         return folder
     try:
