@@ -23,7 +23,7 @@ MODES = ("off", "random", "retrieved")
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bioner.errors import Report
-    from bioner.evaluate import evaluate
+    from bioner.evaluation.evaluate import evaluate
     from bioner.knowledge.dense import DENSE_ADDED
     from bioner.training.config import load_config
     from bioner.training.data import load_splits

@@ -5,7 +5,7 @@ bare model forward on the same inputs, at bert-base and bert-large size, measure
 
 For each shape a randomly initialised ``BertModel`` (seeded; random weights are enough for speed)
 and the packaged MiniLM WordPiece tokenizer are written to a temporary folder, and an
-``EncoderTagger`` is built on it with ``tagger._build`` (the step ``fit`` runs before training:
+``EncoderTagger`` is built on it with ``tagger.build`` (the step ``fit`` runs before training:
 backbone and tokenizer loaded from ``model.backbone``, window length capped, a fresh head on top),
 with a single label ``Disease``. Nothing is trained. The texts are NCBI-disease test abstracts,
 entities stripped, repeated ``--copies`` times so that a GPU run lasts long enough to time.
@@ -16,7 +16,7 @@ Two things are timed, interleaved, each the median of ``--repeats`` runs after a
 * predict: ``tagger.predict(docs, batch_size=B)``, everything from raw text to character spans
   (sentence splitting, tokenization, windows, batching, host-to-device copies, the forward and
   the head in bf16 autocast on CUDA, log-softmax, device-to-host copies, Viterbi, offsets).
-* forward, the reference: the very segments predict makes (``tagger._featurize``), tokenized,
+* forward, the reference: the very segments predict makes (``tagger.featurize``), tokenized,
   sorted by length and collated into the same batches as predict (``segments.collate``) and put on
   the device beforehand; only the loop of ``module.backbone(input_ids=..., attention_mask=...)``
   calls is timed, under ``torch.inference_mode`` and the same autocast predict uses.
@@ -156,7 +156,7 @@ def measure_shape(
     featurize_s = statistics.median(featurize_times)
     ratio = forward_s / predict_s  # = predict tokens/s ÷ forward tokens/s: same token count on both sides
     result = {
-        "bert_config": {**SHAPES[shape], "vocab_size": tagger._backbone_config.vocab_size, "max_position": 512},
+        "bert_config": {**SHAPES[shape], "vocab_size": module.backbone.config.vocab_size, "max_position": 512},
         "parameters": sum(p.numel() for p in module.backbone.parameters()),
         "device": str(device),
         "precision": "bf16 autocast" if bf16 else "fp32",

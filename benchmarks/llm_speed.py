@@ -111,9 +111,7 @@ SHAPES: dict[str, dict[str, Any]] = {
 
 def llama_config(shape: str) -> LlamaConfig:
     """The config of one shape, with sdpa attention (the llm-tagger's default)."""
-    config = LlamaConfig(**SHAPES[shape])
-    config._attn_implementation = "sdpa"
-    return config
+    return LlamaConfig(**SHAPES[shape], attn_implementation="sdpa")
 
 
 def parameter_count(config: LlamaConfig) -> int:

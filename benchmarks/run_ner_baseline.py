@@ -35,7 +35,7 @@ from transformers import (
 from bioner.backbones import resolve_backbone
 from bioner.corpora import load_corpus
 from bioner.errors import Report
-from bioner.evaluate import evaluate
+from bioner.evaluation.evaluate import evaluate
 from bioner.types import Document
 from bioner.views import TokenView, decode, sentence_views
 

@@ -136,7 +136,7 @@ def evaluate(
     gold: Iterable[Document], predicted: Iterable[Document], *, labels: Sequence[str] | None = None
 ) -> EvalReport:
     """Strict/exact/partial/type scores on character spans, per label and by length (``bioner evaluate``)."""
-    from bioner.evaluate import evaluate as score
+    from bioner.evaluation.evaluate import evaluate as score
 
     gold_docs, predicted_docs = list(gold), list(predicted)
     for name, docs in (("gold", gold_docs), ("predicted", predicted_docs)):

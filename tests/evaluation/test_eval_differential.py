@@ -9,7 +9,7 @@ from nervaluate import Evaluator
 from seqeval.metrics import f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
 
-from bioner.evaluate import SCHEMES, evaluate
+from bioner.evaluation.evaluate import SCHEMES, evaluate
 from bioner.types import Document, Entity
 
 LABELS = ("Gene", "Disease", "Chemical")

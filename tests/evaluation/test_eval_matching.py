@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nervaluate import Evaluator
 
-from bioner.evaluate import SCHEMES, evaluate
+from bioner.evaluation.evaluate import SCHEMES, evaluate
 from bioner.evaluation.matching import Matching, Scheme, match
 from bioner.types import Document, Entity, entity_at
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bioner.errors import BionerError
-from bioner.evaluate import SCHEMES, EvalReport, Scores, evaluate
+from bioner.evaluation.evaluate import SCHEMES, EvalReport, Scores, evaluate
 from bioner.evaluation.plots import save_plots
 from bioner.formats import read_documents
 from bioner.timing import Timing

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bioner.errors import BionerError
-from bioner.evaluate import SCHEMES, evaluate
+from bioner.evaluation.evaluate import SCHEMES, evaluate
 from bioner.evaluation.matching import Scheme
 from bioner.evaluation.significance import approximate_randomization, compare, paired_bootstrap
 from bioner.formats import read_documents

@@ -12,8 +12,8 @@ import typer
 
 from bioner.cli.app import app
 from bioner.errors import BionerError, Report
-from bioner.evaluate import EvalReport
-from bioner.evaluate import evaluate as evaluate_documents
+from bioner.evaluation.evaluate import EvalReport
+from bioner.evaluation.evaluate import evaluate as evaluate_documents
 from bioner.formats import guess_format, read_documents
 from bioner.timing import read_sidecar
 from bioner.types import Document

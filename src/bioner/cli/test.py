@@ -32,7 +32,7 @@ def test(
 
     Without --corpus or --input, the data of the model's own training config is used.
     """
-    from bioner.evaluate import evaluate
+    from bioner.evaluation.evaluate import evaluate
     from bioner.formats import write_documents
     from bioner.models.registry import load_model, predict_timed
     from bioner.timing import write_sidecar

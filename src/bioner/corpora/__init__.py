@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bioner import config
-from bioner.corpora import bc2gm, bc4chemd, chemprot, jnlpba, linnaeus, pharmaconer, pubtator_corpora, s800
+from bioner.corpora import bc2gm, bc4chemd, chemprot, datadir, jnlpba, linnaeus, pharmaconer, pubtator_corpora, s800
 from bioner.corpora.common import SPLITS, Loader
 from bioner.errors import BionerError, Report
 from bioner.types import Corpus
@@ -171,7 +170,7 @@ def load_corpus(
 ) -> Corpus:
     """Read a named corpus (all splits, or those asked for) from the data directory.
 
-    ``data_dir`` defaults to :func:`bioner.config.data_dir`; what the upstream files
+    ``data_dir`` defaults to :func:`bioner.corpora.datadir.data_dir`; what the upstream files
     needed (stripped spaces, realigned offsets, dropped duplicates) is counted in ``report``.
     """
     spec = get_spec(name)
@@ -180,10 +179,10 @@ def load_corpus(
     if unknown:
         raise BionerError(f"unknown split {unknown[0]!r}; splits are: {', '.join(SPLITS)}")
     try:
-        root = Path(data_dir) if data_dir is not None else config.data_dir()
+        root = Path(data_dir) if data_dir is not None else datadir.data_dir()
     except BionerError as err:
         raise BionerError(f"{err} (download {name} from {spec.url})") from None
-    folder = config.corpus_dir(spec.folder, spec.url, root)
+    folder = datadir.corpus_dir(spec.folder, spec.url, root)
     loaded = spec.loader(folder, wanted, report if report is not None else Report())
     return Corpus(name, {s: loaded.splits[s] for s in wanted}, spec.labels, loaded.notes)
 

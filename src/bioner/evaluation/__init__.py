@@ -1,5 +1,5 @@
 """Scoring predictions against gold on character spans: matching, scores, reports, significance, plots.
 
-The public entry point is :func:`bioner.evaluate.evaluate`; this package holds its parts,
+The public entry point is :func:`bioner.evaluation.evaluate.evaluate`; this package holds its parts,
 one concern a module.
 """

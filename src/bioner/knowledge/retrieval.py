@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bioner.errors import BionerError
+from bioner.extras import need
 from bioner.files import cache_dir
 
 RETRIEVERS = ("embedding", "tfidf")
@@ -47,9 +48,10 @@ class TfidfRetriever:
     """Cosine similarity of character 3-gram TF-IDF vectors (within word boundaries); fast, no model."""
 
     def __init__(self) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), lowercase=True, dtype=np.float32)
+        text = need("sklearn.feature_extraction.text", "dbr", "the TF-IDF retriever")
+        self._vectorizer = text.TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 3), lowercase=True, dtype=np.float32
+        )
         self._matrix: Any = None
 
     def fit(self, names: Sequence[str]) -> None:
@@ -82,12 +84,12 @@ class EmbeddingRetriever:
 
     def _encoder(self) -> Any:
         if self._model is None:
-            from sentence_transformers import SentenceTransformer
-
             from bioner.backbones import resolve_backbone
 
+            models = need("sentence_transformers", "dbr", "the embedding retriever")
+
             try:
-                self._model = SentenceTransformer(
+                self._model = models.SentenceTransformer(
                     resolve_backbone(self.model_name), device="cpu", trust_remote_code=False
                 )
             except (OSError, ValueError) as err:
@@ -109,7 +111,7 @@ class EmbeddingRetriever:
         return self.cache_dir / f"{digest.hexdigest()[:32]}.npy"
 
     def fit(self, names: Sequence[str]) -> None:
-        import faiss
+        faiss = need("faiss", "dbr", "the embedding retriever")
 
         path = self.cache_path(names)
         vectors: npt.NDArray[np.float32] | None = None

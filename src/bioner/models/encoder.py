@@ -30,6 +30,7 @@ from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
+from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 
 from bioner.backbones import resolve_backbone
@@ -231,7 +232,12 @@ class EncoderTagger:
         path = Path(folder) / WEIGHTS_FILE
         try:
             load_model(module, path)
-        except (OSError, RuntimeError, ValueError) as err:  # truncated or garbage file, other tensors or shapes
+        except (
+            OSError,
+            RuntimeError,
+            ValueError,
+            SafetensorError,
+        ) as err:  # truncated or garbage file, other tensors or shapes
             raise BionerError(f"{path}: not this model's weights: {first_line(err)}") from None
         module.eval()
 

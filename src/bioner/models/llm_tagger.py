@@ -26,11 +26,13 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from bioner.backbones import DEFAULT_DECODER, resolve_backbone
 from bioner.corpora.naming import corpus_of, group_by_corpus
 from bioner.errors import BionerError, Report
+from bioner.extras import need
 from bioner.files import atomic_path
 from bioner.models.base import Runtime, TrainingData, TrainingTask
 from bioner.models.bidirectional import make_bidirectional
@@ -150,30 +152,28 @@ class LLMTagger:
         except (OSError, ValueError) as err:
             raise BionerError(f"cannot load backbone {settings.backbone!r}: {first_line(err)}") from None
         if quantization is not None:
-            from peft import prepare_model_for_kbit_training
-
-            base = prepare_model_for_kbit_training(base, use_gradient_checkpointing=False)  # type: ignore[no-untyped-call]
+            peft = need("peft", "llm", "the llm-tagger")
+            base = peft.prepare_model_for_kbit_training(base, use_gradient_checkpointing=False)
         if settings.bidirectional:
             make_bidirectional(base)
         return tokenizer, base
 
     def attach(self, tokenizer: Any, base: Any, adapter: Path | None = None) -> None:
         """LoRA adapters (new, or the saved ones in ``adapter``) on ``base``, and a fresh head."""
-        from peft import LoraConfig, PeftModel, get_peft_model
-
+        peft = need("peft", "llm", "the llm-tagger")
         backbone: Any
         if adapter is None:
-            lora = LoraConfig(
+            lora = peft.LoraConfig(
                 r=self.settings.lora_r,
                 lora_alpha=self.settings.lora_alpha,
                 lora_dropout=self.settings.lora_dropout,
                 target_modules="all-linear",
             )
-            backbone = get_peft_model(base, lora)
+            backbone = peft.get_peft_model(base, lora)
         else:
             try:
-                backbone = PeftModel.from_pretrained(base, adapter, is_trainable=False)
-            except (OSError, RuntimeError, ValueError) as err:
+                backbone = peft.PeftModel.from_pretrained(base, adapter, is_trainable=False)
+            except (OSError, RuntimeError, ValueError, SafetensorError) as err:
                 raise BionerError(f"{adapter}: not this model's adapters: {first_line(err)}") from None
         self.tokenizer = windowing_tokenizer(tokenizer)
         self.module = BackboneTagger(backbone, int(base.config.hidden_size), len(TAGS), self.settings.dropout)
@@ -219,16 +219,15 @@ class LLMTagger:
         path = folder / HEAD_FILE
         try:
             module.head.load_state_dict(load_file(path))
-        except (OSError, RuntimeError, ValueError) as err:
+        except (OSError, RuntimeError, ValueError, SafetensorError) as err:
             raise BionerError(f"{path}: not this model's head: {first_line(err)}") from None
         module.eval()
 
     def restore(self, folder: str | Path) -> None:
         """The adapters and head saved in ``folder`` put back into this tagger's model."""
-        from peft import set_peft_model_state_dict
-
+        peft = need("peft", "llm", "the llm-tagger")
         adapters = load_file(Path(folder) / ADAPTER_DIR / "adapter_model.safetensors")
-        set_peft_model_state_dict(self.peft_model(), adapters)
+        peft.set_peft_model_state_dict(self.peft_model(), adapters)
         self._load_head(Path(folder))
 
     def peft_model(self) -> Any:

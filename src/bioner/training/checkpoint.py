@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from bioner.errors import BionerError
@@ -73,7 +73,13 @@ def checkpoint_state(path: str | Path) -> dict[str, Any]:
     try:
         with safe_open(str(path), framework="pt") as handle:
             state: dict[str, Any] = json.loads((handle.metadata() or {})[_META_KEY])["state"]
-    except (OSError, KeyError, ValueError, TypeError) as err:  # safetensors raises its own (a ValueError kind)
+    except (
+        OSError,
+        KeyError,
+        ValueError,
+        TypeError,
+        SafetensorError,
+    ) as err:  # safetensors raises its own (a ValueError kind)
         raise BionerError(f"{path}: not a readable bioner checkpoint ({err})") from None
     return state
 
@@ -89,7 +95,7 @@ def load_checkpoint(
         with safe_open(str(path), framework="pt") as handle:
             meta = json.loads((handle.metadata() or {})[_META_KEY])
         tensors = load_file(str(path))
-    except (OSError, KeyError, ValueError, TypeError) as err:
+    except (OSError, KeyError, ValueError, TypeError, SafetensorError) as err:
         raise BionerError(f"{path}: not a readable bioner checkpoint ({err})") from None
     device = next(module.parameters()).device
     weights = {k.removeprefix("model/"): v for k, v in tensors.items() if k.startswith("model/")}

@@ -98,7 +98,7 @@ def fit(
     in ``output`` and is the model returned."""
     import torch
 
-    from bioner.evaluate import evaluate as score
+    from bioner.evaluation.evaluate import evaluate as score
 
     report = report if report is not None else Report()
     out = Path(output)

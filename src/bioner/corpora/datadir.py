@@ -29,7 +29,7 @@ def find_config(start: Path | None = None) -> Path | None:
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
             return candidate
-    source_root = Path(__file__).resolve().parents[2] / CONFIG_NAME
+    source_root = Path(__file__).resolve().parents[3] / CONFIG_NAME
     return source_root if source_root.is_file() else None
 
 

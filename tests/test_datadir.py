@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bioner import config
+from bioner.corpora import datadir
 from bioner.errors import BionerError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -14,12 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(config.DATA_ENV, raising=False)
+    monkeypatch.delenv(datadir.DATA_ENV, raising=False)
 
 
 def _project(root: Path, data_dir: str = "corpora") -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    (root / config.CONFIG_NAME).write_text(f'data_dir = "{data_dir}"\n', encoding="utf-8")
+    (root / datadir.CONFIG_NAME).write_text(f'data_dir = "{data_dir}"\n', encoding="utf-8")
     return root
 
 
@@ -29,7 +29,7 @@ def test_toml_in_a_parent_folder_resolves_relative_to_itself(tmp_path: Path, mon
     work = project / "sub" / "deeper"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
-    assert config.data_dir() == (tmp_path / "shared" / "corpora").resolve()
+    assert datadir.data_dir() == (tmp_path / "shared" / "corpora").resolve()
 
 
 def test_nearest_toml_wins(tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ def test_nearest_toml_wins(tmp_path: Path) -> None:
     inner = _project(tmp_path / "inner", "inner-data")
     (outer / "outer-data").mkdir()
     (inner / "inner-data").mkdir()
-    assert config.data_dir(inner) == (inner / "inner-data").resolve()
+    assert datadir.data_dir(inner) == (inner / "inner-data").resolve()
 
 
 def test_environment_overrides_the_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,23 +45,23 @@ def test_environment_overrides_the_toml(tmp_path: Path, monkeypatch: pytest.Monk
     (project / "corpora").mkdir()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    monkeypatch.setenv(config.DATA_ENV, str(elsewhere))
-    assert config.data_dir(project) == elsewhere
+    monkeypatch.setenv(datadir.DATA_ENV, str(elsewhere))
+    assert datadir.data_dir(project) == elsewhere
 
 
 def test_fallback_is_the_repository_of_the_package(tmp_path: Path) -> None:
-    assert not any((p / config.CONFIG_NAME).exists() for p in (tmp_path, *tmp_path.parents))
-    assert config.find_config(tmp_path) == REPO / config.CONFIG_NAME
+    assert not any((p / datadir.CONFIG_NAME).exists() for p in (tmp_path, *tmp_path.parents))
+    assert datadir.find_config(tmp_path) == REPO / datadir.CONFIG_NAME
 
 
 def test_repository_config_points_at_the_shared_corpora() -> None:
-    assert config.data_dir(REPO) == (REPO / ".." / "shared" / "corpora").resolve()
+    assert datadir.data_dir(REPO) == (REPO / ".." / "shared" / "corpora").resolve()
 
 
 def test_missing_data_dir_is_a_one_line_error(tmp_path: Path) -> None:
     project = _project(tmp_path, "absent")
     with pytest.raises(BionerError) as err:
-        config.data_dir(project)
+        datadir.data_dir(project)
     message = str(err.value)
     assert "\n" not in message
     assert str(tmp_path / "absent") in message
@@ -69,14 +69,14 @@ def test_missing_data_dir_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_missing_environment_folder_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(config.DATA_ENV, str(tmp_path / "nope"))
+    monkeypatch.setenv(datadir.DATA_ENV, str(tmp_path / "nope"))
     with pytest.raises(BionerError, match=r"BIONER_DATA=.*nope.*does not exist"):
-        config.data_dir()
+        datadir.data_dir()
 
 
 def test_missing_corpus_folder_says_where_to_get_it(tmp_path: Path) -> None:
     with pytest.raises(BionerError) as err:
-        config.corpus_dir("BC5CDR", "https://example.org/cdr.zip", tmp_path)
+        datadir.corpus_dir("BC5CDR", "https://example.org/cdr.zip", tmp_path)
     message = str(err.value)
     assert "\n" not in message
     assert str(tmp_path / "BC5CDR") in message
@@ -86,6 +86,6 @@ def test_missing_corpus_folder_says_where_to_get_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content", ['data_dir = "unclosed\n', "data_dir = 3\n", "other = 'x'\n"])
 def test_bad_toml_is_a_user_error(tmp_path: Path, content: str) -> None:
-    (tmp_path / config.CONFIG_NAME).write_text(content, encoding="utf-8")
+    (tmp_path / datadir.CONFIG_NAME).write_text(content, encoding="utf-8")
     with pytest.raises(BionerError, match=r"bioner\.toml"):
-        config.data_dir(tmp_path)
+        datadir.data_dir(tmp_path)
