@@ -25,10 +25,12 @@ class Scheme:
     """Entity prefixes, in the order a label's tags are listed."""
     opening: frozenset[str]
     """Prefixes a mention starts with."""
+    inside: frozenset[str]
+    """Prefixes that continue a mention of the same label (never a start)."""
+    open_after: frozenset[str]
+    """Prefixes after which the mention may go on."""
     closing: frozenset[str]
     """Prefixes a mention may end with."""
-    inside: frozenset[str]
-    """Prefixes that continue a mention of the same label."""
     single: str
     """The prefix of a one-token mention."""
     last: str
@@ -45,7 +47,7 @@ class Scheme:
         return ["B", *(["I"] * (length - 2)), self.last]
 
     def starts(self, prefix: str) -> bool:
-        """May a token with ``prefix`` follow ``O`` or the end of a mention?"""
+        """May a sequence (or a token after a finished mention) begin with ``prefix``?"""
         return prefix == OUTSIDE or prefix in self.opening
 
     def ends(self, prefix: str) -> bool:
@@ -53,16 +55,23 @@ class Scheme:
         return prefix == OUTSIDE or prefix in self.closing
 
     def continues(self, previous: str, prefix: str) -> bool:
-        """May ``prefix`` continue a mention whose previous token had ``previous`` (same label)?"""
-        return previous in self.opening - {self.single} | (self.inside - {self.last}) and prefix in self.inside
+        """Does ``prefix`` continue a mention of the same label whose previous token had ``previous``?"""
+        return previous in self.open_after and prefix in self.inside
+
+    def follows(self, previous: str, prefix: str, same_label: bool) -> bool:
+        """May a token with ``prefix`` follow one with ``previous`` (labels equal or not)?"""
+        if prefix in self.inside:
+            return same_label and self.continues(previous, prefix)
+        return self.ends(previous)
 
 
 IOB2 = Scheme(
     "IOB2",
     ("B", "I"),
     opening=frozenset({"B"}),
-    closing=frozenset({"B", "I"}),
     inside=frozenset({"I"}),
+    open_after=frozenset({"B", "I"}),
+    closing=frozenset({"B", "I"}),
     single="B",
     last="I",
 )
@@ -70,8 +79,9 @@ IOBES = Scheme(
     "IOBES",
     ("B", "I", "E", "S"),
     opening=frozenset({"B", "S"}),
-    closing=frozenset({"E", "S"}),
     inside=frozenset({"I", "E"}),
+    open_after=frozenset({"B", "I"}),
+    closing=frozenset({"E", "S"}),
     single="S",
     last="E",
 )

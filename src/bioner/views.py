@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bioner.errors import Report
+from bioner.schemes import SCHEMES
 from bioner.text import document_sentences, tokenize
 from bioner.types import Document, Entity, Span
 
-SCHEMES = ("IOB2", "IOBES")
 Tokenizer = Callable[..., list[Span]]
 
 
@@ -43,7 +43,7 @@ def split_tag(tag: str) -> tuple[str, str]:
     if tag == "O":
         return "O", ""
     prefix, sep, label = tag.partition("-")
-    if not sep or prefix not in {"B", "I", "E", "S"} or not label:
+    if not sep or prefix not in SCHEMES["IOBES"].prefixes or not label:
         raise ValueError(f"malformed tag {tag!r}")
     return prefix, label
 
@@ -102,13 +102,7 @@ def encode(
 
 
 def _tag(scheme: str, i: int, first: int, last: int, label: str) -> str:
-    if scheme == "IOBES":
-        if first == last:
-            return f"S-{label}"
-        if i == first:
-            return f"B-{label}"
-        return f"E-{label}" if i == last else f"I-{label}"
-    return f"B-{label}" if i == first else f"I-{label}"
+    return f"{SCHEMES[scheme].prefixes_for(last - first + 1)[i - first]}-{label}"
 
 
 def sentence_views(
@@ -132,15 +126,17 @@ def decode(
     start a new mention, as conlleval reads them, and are counted in ``report``.
     With ``scores``, each entity gets the mean score of its tokens.
     """
+    rules = SCHEMES[scheme]
     entities: list[Entity] = []
     open_label: str | None = None
     open_first = 0
+    last_prefix = ""
     invalid = 0
 
-    def close(last: int, proper: bool = scheme == "IOB2") -> None:
+    def close(last: int) -> None:
         nonlocal open_label, invalid
         if open_label is not None:
-            invalid += not proper
+            invalid += not rules.ends(last_prefix)  # IOBES: a mention must end with E or S
             s, e = tokens[open_first][0], tokens[last][1]
             score = sum(scores[open_first : last + 1]) / (last + 1 - open_first) if scores is not None else None
             entities.append(Entity(s, e, open_label, text[s:e], score=score))
@@ -152,16 +148,15 @@ def decode(
                 close(i - 1)
             continue
         prefix, label = split_tag(tag)
-        continues = open_label == label and prefix in {"I", "E"}
-        if not continues:
-            close(i - 1)
-            if prefix in {"I", "E"}:
-                invalid += 1
-            open_label, open_first = label, i
-        if prefix in {"E", "S"} and scheme == "IOBES":
-            close(i, proper=True)
-        elif prefix in {"E", "S"}:
+        if prefix not in rules.prefixes:
             raise ValueError(f"tag {tag!r} is not part of the {scheme} scheme")
+        if not (open_label == label and rules.continues(last_prefix, prefix)):
+            close(i - 1)
+            invalid += prefix in rules.inside
+            open_label, open_first = label, i
+        last_prefix = prefix
+        if prefix not in rules.open_after:  # IOBES: E and S end their mention here
+            close(i)
     close(len(tags) - 1)
     if report is not None:
         report.warn("invalid tag transitions (read as mention starts)", invalid)

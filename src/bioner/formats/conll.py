@@ -15,9 +15,10 @@ from pathlib import Path
 
 from bioner.errors import BionerError, InputError, Report
 from bioner.formats.common import count_lost_extras, open_write, read_text
+from bioner.schemes import SCHEMES
 from bioner.text import document_sentences, tokenize, whitespace_tokenize
 from bioner.types import Document, Entity, Span
-from bioner.views import SCHEMES, decode, encode, split_tag
+from bioner.views import decode, encode, split_tag
 
 DOCSTART = "-DOCSTART-"
 MEDLINE = "###MEDLINE:"
@@ -116,7 +117,8 @@ def _parse(path: str | Path, text: str) -> list[_Block]:
 
 
 def _check_scheme(path: str | Path, lines: Sequence[_Line], scheme: str | None) -> str:
-    first = next((line for line in lines if line.tag[:2] in {"E-", "S-"}), None)
+    iob2 = SCHEMES["IOB2"]
+    first = next((line for line in lines if split_tag(line.tag)[0] not in {"O", *iob2.prefixes}), None)
     if scheme is None:
         return "IOB2" if first is None else "IOBES"
     if scheme == "IOB2" and first is not None:
@@ -126,19 +128,23 @@ def _check_scheme(path: str | Path, lines: Sequence[_Line], scheme: str | None) 
 
 def _check_transitions(path: str | Path, sentence: Sequence[_Line], scheme: str, report: Report) -> None:
     """``I-X`` continuing a mention of another type is an error; a mention opened by ``I-``/``E-`` is counted."""
+    rules = SCHEMES[scheme]
+    unclosed = f"{scheme} mentions not closed by {rules.last}- (read as ended)"
     open_label: str | None = None
+    last_prefix = "O"
     for line in sentence:
         prefix, label = split_tag(line.tag)
-        if prefix in {"I", "E"}:
+        if prefix in rules.inside:
             if open_label is not None and open_label != label:
                 raise InputError(path, line.number, f"tag {line.tag!r} continues a mention of type {open_label!r}")
             if open_label is None:
                 report.warn("mentions opened by I- or E- (IOB1 style, read as starts)", 1)
-        elif scheme == "IOBES" and open_label is not None:
-            report.warn("IOBES mentions not closed by E- (read as ended)", 1)
-        open_label = label if prefix in {"B", "I"} else None
-    if scheme == "IOBES" and open_label is not None:
-        report.warn("IOBES mentions not closed by E- (read as ended)", 1)
+        elif open_label is not None and not rules.ends(last_prefix):
+            report.warn(unclosed, 1)
+        open_label = label if prefix in rules.open_after else None
+        last_prefix = prefix
+    if open_label is not None and not rules.ends(last_prefix):
+        report.warn(unclosed, 1)
 
 
 def _document(doc_id: str, sentences: Sequence[Sequence[_Line]], scheme: str) -> Document:

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from bioner.schemes import SCHEMES
 from bioner.views import split_tag
 
 
@@ -26,26 +27,17 @@ def allowed_transitions(
     ``B-X I-X* E-X``, so ``I-X``/``E-X`` only continue an open ``X`` and an open
     mention must continue; a sequence cannot end inside a mention.
     """
-    if scheme not in {"IOB2", "IOBES"}:
+    if scheme not in SCHEMES:
         raise ValueError(f"unknown tag scheme {scheme!r}")
+    rules = SCHEMES[scheme]
     parts = [split_tag(t) for t in tags]
     n = len(tags)
-    start = np.zeros(n, dtype=bool)
-    end = np.zeros(n, dtype=bool)
+    start = np.array([rules.starts(prefix) for prefix, _ in parts], dtype=bool)
+    end = np.array([rules.ends(prefix) for prefix, _ in parts], dtype=bool)
     trans = np.zeros((n, n), dtype=bool)
-    for j, (prefix, _) in enumerate(parts):
-        start[j] = prefix in {"O", "B", "S"}
-        end[j] = prefix in {"O", "I", "B"} if scheme == "IOB2" else prefix in {"O", "E", "S"}
     for i, (p_prev, l_prev) in enumerate(parts):
-        opens = p_prev in {"B", "I"} if scheme == "IOBES" else False
         for j, (p_next, l_next) in enumerate(parts):
-            continues = p_next in {"I", "E"}
-            if scheme == "IOB2":
-                trans[i, j] = not continues or (p_prev in {"B", "I"} and l_prev == l_next)
-            elif opens:
-                trans[i, j] = continues and l_prev == l_next
-            else:
-                trans[i, j] = not continues
+            trans[i, j] = rules.follows(p_prev, p_next, l_prev == l_next)
     return start, trans, end
 
 
