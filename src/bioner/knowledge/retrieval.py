@@ -11,7 +11,6 @@ second run with the same knowledge base encodes only its queries.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +20,7 @@ import numpy.typing as npt
 
 from bioner.errors import BionerError
 from bioner.extras import need
-from bioner.files import cache_dir
+from bioner.files import atomic_path, cache_dir
 
 RETRIEVERS = ("embedding", "tfidf")
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -121,10 +120,8 @@ class EmbeddingRetriever:
                 vectors = cached
         if vectors is None:
             vectors = self.embed(names)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-            np.save(tmp, vectors, allow_pickle=False)
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp, tmp.open("wb") as handle:
+                np.save(handle, vectors, allow_pickle=False)
         self._index = faiss.IndexFlatIP(vectors.shape[1]) if len(names) else None
         if self._index is not None:
             self._index.add(vectors)

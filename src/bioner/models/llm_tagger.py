@@ -18,6 +18,7 @@ model is loaded again from ``model.backbone``, never copied.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -184,7 +185,11 @@ class LLMTagger:
         module = self._ready()
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
-        self.peft_model().save_pretrained(target / ADAPTER_DIR)
+        staging = target / f".{ADAPTER_DIR}.new"  # the adapters replace the old ones only once complete
+        shutil.rmtree(staging, ignore_errors=True)
+        self.peft_model().save_pretrained(staging)
+        shutil.rmtree(target / ADAPTER_DIR, ignore_errors=True)
+        staging.rename(target / ADAPTER_DIR)
         with atomic_path(target / HEAD_FILE) as tmp:
             save_file({k: v.detach().cpu().contiguous() for k, v in module.head.state_dict().items()}, str(tmp))
         self.tokenizer.save_pretrained(target / TOKENIZER_DIR)

@@ -10,8 +10,6 @@ into place, so a run killed while saving keeps the previous checkpoint intact.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from bioner.errors import BionerError
+from bioner.files import atomic_path
 
 _META_KEY = "bioner"
 
@@ -55,16 +54,8 @@ def save_checkpoint(
         "scheduler": scheduler.state_dict(),
     }
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        save_file(_unshared(tensors), tmp, metadata={_META_KEY: json.dumps(meta)})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as tmp:
+        save_file(_unshared(tensors), str(tmp), metadata={_META_KEY: json.dumps(meta)})
     return target
 
 
