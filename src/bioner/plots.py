@@ -18,6 +18,7 @@ import numpy.typing as npt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from bioner.figures import save_figure
 from bioner.stats import label_correlation
 from bioner.types import Corpus
 
@@ -43,7 +44,7 @@ def plot_unique_entities(stats: dict[str, Any], path: str | Path) -> Path:
     ax.spines[["top", "right"]].set_visible(False)
     if splits:
         ax.legend(title="split", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _save(fig, path)
+    return save_figure(fig, path, tight=True)
 
 
 def plot_correlation(matrix: npt.NDArray[np.float64], labels: Sequence[str], title: str, path: str | Path) -> Path:
@@ -63,7 +64,7 @@ def plot_correlation(matrix: npt.NDArray[np.float64], labels: Sequence[str], tit
     ax.set_title(title)
     if np.isnan(matrix).any():
         ax.set_xlabel("n/a: the type's count is the same in every document", fontsize=8, labelpad=8)
-    return _save(fig, path)
+    return save_figure(fig, path, tight=True)
 
 
 def write_plots(corpus: Corpus, stats: dict[str, Any], out_dir: str | Path) -> list[Path]:
@@ -79,10 +80,3 @@ def write_plots(corpus: Corpus, stats: dict[str, Any], out_dir: str | Path) -> l
         plot_unique_entities(stats, out / f"{stats['corpus']}-unique-entities.png"),
         plot_correlation(matrix, labels, title, out / f"{stats['corpus']}-correlation.png"),
     ]
-
-
-def _save(fig: Figure, path: str | Path) -> Path:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(target, dpi=120, bbox_inches="tight")
-    return target

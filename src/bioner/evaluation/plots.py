@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bioner.evaluation.matching import SCHEMES
 from bioner.evaluation.report import EvalReport
 from bioner.evaluation.scores import Scores
+from bioner.figures import save_figure
 
 
 def save_plots(report: EvalReport, directory: str | Path) -> list[Path]:
@@ -36,8 +36,7 @@ def save_plots(report: EvalReport, directory: str | Path) -> list[Path]:
     )
     paths = [out / "f1_by_length.png", out / "per_label.png"]
     for figure, path in zip((by_length, per_label), paths, strict=True):
-        FigureCanvasAgg(figure)
-        figure.savefig(path, dpi=120)
+        save_figure(figure, path)
     return paths
 
 

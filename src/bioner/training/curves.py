@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bioner.figures import new_figure, save_figure
 from bioner.formats.common import open_write
 
 HISTORY_FILE = "history.json"
@@ -27,14 +28,10 @@ def write_history(summary: Mapping[str, Any], output: str | Path) -> Path:
 
 def plot_learning_curve(epochs: Sequence[Mapping[str, Any]], output: str | Path, title: str = "") -> Path:
     """Two panels: training loss per epoch, and dev strict P/R/F1 per epoch (when there is a dev set)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     path = Path(output) / CURVE_FILE
     x = [e["epoch"] for e in epochs]
-    fig, (loss_ax, dev_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = new_figure(10, 4)
+    loss_ax, dev_ax = fig.subplots(1, 2)
     loss_ax.plot(x, [e["train_loss"] for e in epochs], marker="o", color="tab:gray")
     loss_ax.set_xlabel("epoch")
     loss_ax.set_ylabel("training loss")
@@ -54,7 +51,4 @@ def plot_learning_curve(epochs: Sequence[Mapping[str, Any]], output: str | Path,
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
