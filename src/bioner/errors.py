@@ -10,6 +10,28 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+EXCERPT = 80
+"""Characters of user input an error message quotes at most."""
+MESSAGE_LIMIT = 1000
+"""Characters of an input error's message at most: a 50 MB line must not become a 50 MB message."""
+
+
+def excerpt(value: object, limit: int = EXCERPT) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, saying how long the whole was."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[:limit]}...{size}"
+
+
+def shorten(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``message`` with its middle cut out when longer than ``limit`` (its start and end say the most)."""
+    if len(message) <= limit:
+        return message
+    keep = limit // 2
+    return f"{message[:keep]} ... [{len(message) - 2 * keep} characters cut] ... {message[-keep:]}"
+
 
 class BionerError(Exception):
     """A problem the user can fix; the CLI prints it on one line and exits 2."""
@@ -21,7 +43,7 @@ class InputError(BionerError):
     def __init__(self, path: str | Path | None, line: int | None, message: str) -> None:
         self.path = str(path) if path is not None else None
         self.line = line
-        self.message = message
+        self.message = shorten(" ".join(message.splitlines()))
         super().__init__(str(self))
 
     def __str__(self) -> str:

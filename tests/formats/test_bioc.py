@@ -193,3 +193,57 @@ def test_metadata_of_the_wrong_shape_is_counted_not_a_crash(tmp_path: Path) -> N
         "document metadata (bioc_collection)": 1,
     }
     assert read_all(tmp_path / "x.xml")[0].text == "abc"
+
+
+def _json_collection(tmp_path: Path, document: Any) -> Path:
+    import json
+
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps({"source": "", "documents": [document]}), encoding="utf-8")
+    return path
+
+
+_PASSAGE = {"offset": 0, "text": "Aspirin hurts.", "infons": {}, "annotations": []}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"id": "d1", "passages": ["Aspirin hurts."]}, "document d1: passage 1 must be an object, got str"),
+        ({"id": "d1", "passages": [{**_PASSAGE, "text": 7}]}, "passage text at offset 0 must be a string, got int"),
+        ({"id": "d1", "passages": [{**_PASSAGE, "infons": ["type"]}]}, "passage infons must be an object, got list"),
+        ({"id": "d1", "passages": "none"}, "document d1: passages must be a list, got str"),
+        ({"id": "d1", "passages": [{**_PASSAGE, "annotations": [3]}]}, "an annotation must be an object, got int"),
+        ({"id": "d1", "passages": [_PASSAGE], "relations": [{"nodes": "x"}]}, "relation nodes must be a list"),
+        ({"id": "d1", "passages": [{**_PASSAGE, "offset": 10**15}]}, "passage offset 1000000000000000 is beyond"),
+        ({"id": "d1", "passages": [{**_PASSAGE, "offset": True}]}, "passage offset True is not an integer"),
+        ({"id": None, "passages": []}, "document without an id"),
+        ("d1", "a document must be an object, got str"),
+    ],
+)
+def test_wrong_json_types_are_one_line_errors_naming_file_and_document(
+    tmp_path: Path, document: Any, message: str
+) -> None:
+    path = _json_collection(tmp_path, document)
+    with pytest.raises(InputError) as err:
+        read_all(path, flavour="json")
+    assert str(err.value).startswith(f"{path}") and message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_numeric_ids_and_infon_values_are_read_as_text_and_counted(tmp_path: Path) -> None:
+    annotation = {"id": 4, "infons": {"type": "Chemical", "valid": True}, "locations": [{"offset": 0, "length": 7}]}
+    path = _json_collection(tmp_path, {"id": 123, "passages": [{**_PASSAGE, "annotations": [annotation]}]})
+    report = Report()
+    [doc] = read_all(path, flavour="json", report=report)
+    assert doc.id == "123" and doc.entities[0].attr(bioc.BIOC_ID) == "4"
+    assert doc.entities[0].attr("infon:valid") == "true"
+    assert report.warnings["document ids that are numbers (read as text)"] == 1
+    assert report.warnings["annotation ids that are not strings (read as text)"] == 1
+
+
+def test_deeply_nested_json_is_an_error_not_a_recursion_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_all(path, flavour="json")

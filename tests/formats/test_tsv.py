@@ -137,3 +137,13 @@ def test_empty_and_binary_tables_are_errors(tmp_path: Path) -> None:
 def test_unwritable_ids_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(BionerError, match="cannot be a GenoVarDis filename"):
         tsv.write([Document("a\tb", "x")], tmp_path / "t.tsv")
+
+
+def test_cells_longer_than_the_csv_field_limit_are_read(tmp_path: Path) -> None:
+    import csv
+
+    long_text = "gen " * (csv.field_size_limit() // 2)
+    path = tmp_path / "texts.tsv"
+    path.write_text(f"pmid\tfilename\ttext\n1\tlong.txt\t{long_text}\n", encoding="utf-8")
+    [doc] = read_all(path)
+    assert doc.text == long_text

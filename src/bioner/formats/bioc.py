@@ -21,9 +21,9 @@ from typing import Any
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from bioner.errors import BionerError, InputError, Report
+from bioner.errors import EXCERPT, BionerError, InputError, Report, excerpt
 from bioner.formats.common import count_lost_extras, open_write, read_text
-from bioner.types import Document, Entity, Passage, make_attrs
+from bioner.types import Document, Entity, Passage, Span, make_attrs
 
 FLAVOURS = ("xml", "json")
 MULTI = ("skip", "cover")
@@ -31,8 +31,15 @@ BIOC_ID, ID_KEY, LOCATIONS, INFON = "bioc_id", "bioc_id_key", "bioc_locations", 
 _ID_KEYS = ("identifier", "Identifier", "NCBI Gene", "MESH", "MeSH")
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
+MAX_TEXT = 10**8
+"""Characters of the longest document read: a passage offset beyond it is an error, not a padded text."""
+PUBTATOR3 = "PubTator3"
+"""The key under which PubTator3's API answers a list of BioC JSON documents."""
+_DOCUMENT_KEYS = frozenset({"id", "infons", "passages", "annotations", "relations", "_line"})
+
 Record = dict[str, Any]
 """A BioC node in the shape of BioC JSON, with ``_line`` (its XML line) where known."""
+Infons = dict[str, str]
 
 
 def read(
@@ -45,11 +52,12 @@ def read(
         raise BionerError(f"unknown multi {multi!r}; expected one of {', '.join(MULTI)}")
     report = report if report is not None else Report()
     text = read_text(path, report)
-    collection = _parse_xml(path, text) if flavour == "xml" else _parse_json(path, text)
-    shared = {k: collection[k] for k in ("source", "date", "key") if collection.get(k)}
-    if collection.get("infons"):
-        shared["infons"] = collection["infons"]
-    for record in collection.get("documents") or []:
+    collection = _parse_xml(path, text, report) if flavour == "xml" else _parse_json(path, text)
+    shared: Record = {k: str(collection[k]) for k in ("source", "date", "key") if collection.get(k)}
+    infons = _read_infons(path, None, collection.get("infons"), "collection infons", report)
+    if infons:
+        shared["infons"] = infons
+    for record in collection["documents"]:
         yield _document(path, record, shared, report, multi)
 
 
@@ -57,16 +65,23 @@ def read(
 
 
 def _parse_json(path: str | Path, text: str) -> Record:
+    """The collection record; PubTator3's API answer ``{"PubTator3": [document, ...]}`` is one too."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(path, err.lineno, f"invalid JSON: {err.msg} (column {err.colno})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("documents", []), list):
-        raise InputError(path, None, "expected a BioC JSON collection: an object with a 'documents' list")
+    except RecursionError:
+        raise InputError(path, None, "JSON nested too deeply") from None
+    if isinstance(data, dict) and "documents" not in data and isinstance(data.get(PUBTATOR3), list):
+        data = {"documents": data[PUBTATOR3]}
+    if not isinstance(data, dict) or not isinstance(data.get("documents"), list):
+        raise InputError(
+            path, None, f"expected a BioC JSON collection: an object with a 'documents' list (or {PUBTATOR3}'s)"
+        )
     return data
 
 
-def _parse_xml(path: str | Path, text: str) -> Record:
+def _parse_xml(path: str | Path, text: str, report: Report) -> Record:
     builder = ElementTree.TreeBuilder()
     parser = expat.ParserCreate(encoding="utf-8")
     lines: dict[ElementTree.Element, int] = {}
@@ -85,18 +100,21 @@ def _parse_xml(path: str | Path, text: str) -> Record:
         parser.Parse(text, True)
     except expat.ExpatError as err:
         raise InputError(path, err.lineno, f"invalid XML: {expat.errors.messages[err.code]}") from None
+    except RecursionError:
+        raise InputError(path, parser.CurrentLineNumber, "XML nested too deeply") from None
     root = builder.close()
     if root.tag != "collection":
         raise InputError(path, lines.get(root), f"root element <{root.tag}>, expected <collection>")
-    return _XmlReader(path, lines).collection(root)
+    return _XmlReader(path, lines, report).collection(root)
 
 
 class _XmlReader:
     """Turns the XML tree into JSON-shaped records, keeping each element's line."""
 
-    def __init__(self, path: str | Path, lines: Mapping[ElementTree.Element, int]) -> None:
+    def __init__(self, path: str | Path, lines: Mapping[ElementTree.Element, int], report: Report) -> None:
         self.path = path
         self.lines = lines
+        self.report = report
 
     def collection(self, el: ElementTree.Element) -> Record:
         record: Record = {k: el.findtext(k) or "" for k in ("source", "date", "key")}
@@ -118,8 +136,8 @@ class _XmlReader:
         return {
             "offset": el.findtext("offset"),
             "infons": self.infons(el),
-            "text": el.findtext("text"),
-            "sentences": [{"_line": self.lines.get(s)} for s in el.findall("sentence")],
+            "text": self.text(el),
+            "sentences": [self.passage(s) for s in el.findall("sentence")],
             "annotations": [self.annotation(a) for a in el.findall("annotation")],
             "relations": [self.relation(r) for r in el.findall("relation")],
             "_line": self.lines.get(el),
@@ -129,7 +147,7 @@ class _XmlReader:
         return {
             "id": el.get("id"),
             "infons": self.infons(el),
-            "text": el.findtext("text"),
+            "text": self.text(el),
             "locations": [{"offset": loc.get("offset"), "length": loc.get("length")} for loc in el.findall("location")],
             "_line": self.lines.get(el),
         }
@@ -141,78 +159,217 @@ class _XmlReader:
             "nodes": [{"refid": n.get("refid", ""), "role": n.get("role", "")} for n in el.findall("node")],
         }
 
+    def text(self, el: ElementTree.Element) -> str | None:
+        """The ``<text>`` child's characters, those inside markup (``<i>liver</i>``) included."""
+        child = el.find("text")
+        if child is None:
+            return None
+        if len(child):
+            self.report.warn("markup inside <text> elements (tags removed, their text kept)", 1)
+        return "".join(child.itertext())
+
     def infons(self, el: ElementTree.Element) -> dict[str, str]:
         out: dict[str, str] = {}
         for infon in el.findall("infon"):
             key = infon.get("key")
             if key is None or key in out:
-                problem = "an infon without a key" if key is None else f"infon {key!r} given twice"
+                problem = "an infon without a key" if key is None else f"infon {excerpt(key)} given twice"
                 raise InputError(self.path, self.lines.get(infon), problem)
-            out[key] = infon.text or ""
+            out[key] = "".join(infon.itertext())
         return out
 
 
 # --- records to documents ----------------------------------------------------------------------------
 
 
-def _document(path: str | Path, record: Any, shared: Record, report: Report, multi: str) -> Document:
-    if not isinstance(record, dict):
-        raise InputError(path, None, "a document must be an object")
-    line = record.get("_line")
+class _Where:
+    """The file, line and document that an error message names."""
+
+    def __init__(self, path: str | Path, line: int | None, doc_id: str | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.doc = doc_id
+
+    def at(self, line: Any) -> _Where:
+        return _Where(self.path, line if isinstance(line, int) else self.line, self.doc)
+
+    def error(self, message: str) -> InputError:
+        prefix = f"document {self.doc}: " if self.doc is not None else ""
+        return InputError(self.path, self.line, prefix + message)
+
+    def obj(self, value: Any, what: str) -> Record:
+        if not isinstance(value, dict):
+            raise self.error(f"{what} must be an object, got {_kind(value)}")
+        return value
+
+    def items(self, record: Record, key: str, what: str) -> list[Any]:
+        value = record.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.error(f"{what} must be a list, got {_kind(value)}")
+        return value
+
+    def text(self, value: Any, what: str) -> str:
+        if not isinstance(value, str):
+            raise self.error(f"{what} must be a string, got {_kind(value)}")
+        return value
+
+    def int(self, value: Any, what: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise self.error(f"{what} {excerpt(value)} is not an integer")
+        try:
+            number = int(value)
+        except ValueError:
+            raise self.error(f"{what} {excerpt(value)} is not an integer") from None
+        if number < 0:
+            raise self.error(f"{what} {number} is negative")
+        if number > MAX_TEXT:
+            raise self.error(f"{what} {number} is beyond the longest document read ({MAX_TEXT} characters)")
+        return number
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _read_infons(
+    path: str | Path, line: Any, value: Any, what: str, report: Report, doc_id: str | None = None
+) -> Infons:
+    """Infons as strings; a non-string value (PubTator3 gives numbers, booleans, lists) is kept as its JSON."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Where(path, line if isinstance(line, int) else None, doc_id).error(
+            f"{what} must be an object, got {_kind(value)}"
+        )
+    out: Infons = {}
+    for key, v in value.items():
+        if not isinstance(v, str):
+            report.warn("infon values that are not strings (read as their JSON text)", 1)
+            v = json.dumps(v, ensure_ascii=False)
+        out[str(key)] = v
+    return out
+
+
+def _document(path: str | Path, raw: Any, shared: Record, report: Report, multi: str) -> Document:
+    where = _Where(path, None)
+    record = where.obj(raw, "a document")
+    where = where.at(record.get("_line"))
     doc_id = record.get("id")
+    if isinstance(doc_id, int) and not isinstance(doc_id, bool):
+        report.warn("document ids that are numbers (read as text)", 1)
+        doc_id = str(doc_id)
     if not isinstance(doc_id, str) or not doc_id:
-        raise InputError(path, line, "document without an id")
+        raise where.error(f"document without an id (got {excerpt(doc_id)})")
+    where = _Where(path, where.line, doc_id)
+    extra = sorted(set(record) - _DOCUMENT_KEYS)
+    report.warn("document fields BioC does not define (not read)", len(extra))
     passages: list[Passage] = []
     parts: list[str] = []
     length = 0
-    annotations: list[Record] = list(record.get("annotations") or [])
-    relations: list[Record] = [_relation(r) for r in record.get("relations") or []]
-    for index, p in enumerate(record.get("passages") or []):
-        where = p.get("_line", line)
-        offset = _int(path, where, p.get("offset"), f"document {doc_id}: passage offset")
-        text = p.get("text")
-        if text is None:
-            problem = "holds sentences instead of text (not supported)" if p.get("sentences") else "has no text"
-            raise InputError(path, where, f"document {doc_id}: passage at offset {offset} {problem}")
+    sentences: list[Span] = []
+    annotations: list[tuple[_Where, Any]] = [(where, a) for a in where.items(record, "annotations", "annotations")]
+    relations: list[Record] = [_relation(where, r, report) for r in where.items(record, "relations", "relations")]
+    for index, raw_passage in enumerate(where.items(record, "passages", "passages")):
+        p = where.obj(raw_passage, f"passage {index + 1}")
+        at = where.at(p.get("_line"))
+        offset = at.int(p.get("offset"), "passage offset")
+        text, spans = _passage_text(at, p, offset, report, annotations, relations, index)
         if offset < length:
-            raise InputError(path, where, f"document {doc_id}: passage at offset {offset} overlaps the one before it")
+            raise at.error(f"passage at offset {offset} overlaps the one before it")
+        if offset + len(text) > MAX_TEXT:
+            raise at.error(f"passage at offset {offset} ends beyond the longest document read ({MAX_TEXT} characters)")
         parts.append(" " * (offset - length) + text)
         length = offset + len(text)
-        infons = {str(k): str(v) for k, v in (p.get("infons") or {}).items()}
+        sentences.extend(spans)
+        infons = _read_infons(path, at.line, p.get("infons"), "passage infons", report, doc_id)
         kind = infons.pop("type", "")
         passages.append(Passage(offset, text, kind, make_attrs(infons)))
-        annotations.extend(p.get("annotations") or [])
-        relations.extend({**_relation(r), "passage": index} for r in p.get("relations") or [])
+        annotations.extend((at, a) for a in at.items(p, "annotations", "passage annotations"))
+        relations.extend({**_relation(at, r, report), "passage": index} for r in at.items(p, "relations", "relations"))
     full = "".join(parts)
-    entities = [e for a in annotations if (e := _entity(path, doc_id, a, full, report, multi)) is not None]
+    entities = [e for at, a in annotations if (e := _entity(at, a, full, report, multi)) is not None]
     meta: dict[str, Any] = {}
-    if record.get("infons"):
-        meta["bioc_infons"] = {str(k): str(v) for k, v in record["infons"].items()}
+    infons = _read_infons(path, where.line, record.get("infons"), "document infons", report, doc_id)
+    if infons:
+        meta["bioc_infons"] = infons
     if relations:
         meta["bioc_relations"] = relations
     if shared:
         meta["bioc_collection"] = shared
-    return Document(doc_id, full, tuple(entities), tuple(passages), meta=meta)
+    kept = tuple(sentences) if sentences else None  # BioC sentences, in order and apart (checked above)
+    return Document(doc_id, full, tuple(entities), tuple(passages), sentences=kept, meta=meta)
 
 
-def _relation(r: Record) -> Record:
+def _passage_text(
+    where: _Where,
+    p: Record,
+    offset: int,
+    report: Report,
+    annotations: list[tuple[_Where, Any]],
+    relations: list[Record],
+    index: int,
+) -> tuple[str, list[Span]]:
+    """The passage's text, from its sentences when it has none of its own (bioc and bconv write that layout).
+
+    The sentences' annotations and relations are collected too; their spans are returned.
+    """
+    raw_text = p.get("text")
+    text = None if raw_text is None else where.text(raw_text, f"passage text at offset {offset}")
+    sentences = where.items(p, "sentences", "passage sentences")
+    if not sentences:
+        if text is None:
+            raise where.error(f"passage at offset {offset} has no text")
+        return text, []
+    joined = ""
+    spans: list[Span] = []
+    for number, raw in enumerate(sentences, start=1):
+        s = where.obj(raw, f"sentence {number} of the passage at offset {offset}")
+        at = where.at(s.get("_line"))
+        start = at.int(s.get("offset"), "sentence offset")
+        sentence_text = at.text(s.get("text", ""), "sentence text")
+        local = start - offset
+        if local < len(joined):
+            raise at.error(f"sentence at offset {start} starts before the end of the one before it or its passage")
+        if local - len(joined) > MAX_TEXT:
+            raise at.error(f"sentence offset {start} is beyond the longest document read ({MAX_TEXT} characters)")
+        joined += " " * (local - len(joined)) + sentence_text
+        if sentence_text:
+            spans.append((start, start + len(sentence_text)))
+        annotations.extend((at, a) for a in at.items(s, "annotations", "sentence annotations"))
+        relations.extend({**_relation(at, r, report), "passage": index} for r in at.items(s, "relations", "relations"))
+    if not text:
+        report.warn("passages whose text is in their sentences (read from the sentences)", 1)
+        return joined, spans
+    for start, end in spans:
+        if text[start - offset : end - offset] != joined[start - offset : end - offset]:
+            raise where.error(f"sentence at offset {start} differs from its passage's text")
+    return text, spans
+
+
+def _relation(where: _Where, raw: Any, report: Report) -> Record:
+    r = where.obj(raw, "a relation")
+    nodes = [where.obj(n, "a relation node") for n in where.items(r, "nodes", "relation nodes")]
     return {
         "id": str(r.get("id") or ""),
-        "infons": {str(k): str(v) for k, v in (r.get("infons") or {}).items()},
-        "nodes": [{"refid": str(n.get("refid", "")), "role": str(n.get("role", ""))} for n in r.get("nodes") or []],
+        "infons": _read_infons(where.path, where.line, r.get("infons"), "relation infons", report, where.doc),
+        "nodes": [{"refid": str(n.get("refid", "")), "role": str(n.get("role", ""))} for n in nodes],
     }
 
 
-def _entity(path: str | Path, doc_id: str, a: Record, text: str, report: Report, multi: str) -> Entity | None:
-    line = a.get("_line")
-    infons = {str(k): str(v) for k, v in (a.get("infons") or {}).items()}
+def _entity(where: _Where, raw: Any, text: str, report: Report, multi: str) -> Entity | None:
+    a = where.obj(raw, "an annotation")
+    where = where.at(a.get("_line"))
+    infons = _read_infons(where.path, where.line, a.get("infons"), "annotation infons", report, where.doc)
     label = infons.pop("type", None)
     if not label:
-        raise InputError(path, line, f"document {doc_id}: annotation {a.get('id')} has no 'type' infon")
+        raise where.error(f"annotation {str(a.get('id'))[:EXCERPT]} has no 'type' infon")
     spans = []
-    for loc in a.get("locations") or []:
-        start = _int(path, line, loc.get("offset"), f"document {doc_id}: location offset")
-        spans.append((start, start + _int(path, line, loc.get("length"), f"document {doc_id}: location length")))
+    for raw_location in where.items(a, "locations", "annotation locations"):
+        loc = where.obj(raw_location, "an annotation location")
+        start = where.int(loc.get("offset"), "location offset")
+        spans.append((start, start + where.int(loc.get("length"), "location length")))
     if not spans:
         report.lose("annotations without a location skipped", 1)
         return None
@@ -226,30 +383,21 @@ def _entity(path: str | Path, doc_id: str, a: Record, text: str, report: Report,
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
     for s, e in spans:
         if not 0 <= s < e <= len(text):
-            raise InputError(path, line, f"document {doc_id}: location [{s}, {e}) out of range (text of {len(text)})")
+            raise where.error(f"location [{s}, {e}) out of range (text of {len(text)})")
     expected = " ".join(text[s:e] for s, e in sorted(spans))
-    if a.get("text") is not None and a["text"] != expected:
-        raise InputError(
-            path, line, f"document {doc_id}: annotation text {a['text']!r} differs from the document text {expected!r}"
-        )
+    mention = a.get("text")
+    if mention is not None and mention != expected:
+        raise where.error(f"annotation text {excerpt(mention)} differs from the document text {excerpt(expected)}")
     key = next((k for k in (*_ID_KEYS, label) if k in infons), None)
     entity_id = infons.pop(key) if key is not None else None
     if key not in {None, "identifier"}:
         attrs[ID_KEY] = str(key)
     if a.get("id") is not None:
+        if not isinstance(a["id"], str):
+            report.warn("annotation ids that are not strings (read as text)", 1)
         attrs[BIOC_ID] = str(a["id"])
     attrs.update({INFON + k: v for k, v in infons.items()})
     return Entity(start, end, label, text[start:end], id=entity_id, attrs=make_attrs(attrs))
-
-
-def _int(path: str | Path, line: int | None, value: Any, what: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InputError(path, line, f"{what} {value!r} is not an integer") from None
-    if number < 0:
-        raise InputError(path, line, f"{what} {number} is negative")
-    return number
 
 
 # --- writing -----------------------------------------------------------------------------------------
@@ -311,7 +459,7 @@ def _document_record(doc: Document, report: Report, flavour: str) -> Record:
     for r in doc.meta.get("bioc_relations", []) if _meta_ok("bioc_relations", doc.meta) else []:
         index = r.get("passage")
         (records[index]["relations"] if isinstance(index, int) and index < len(records) else relations).append(
-            _relation(r)
+            _relation_record(r)
         )
     ids = _AnnotationIds(doc.entities)
     for e in doc.entities:
@@ -321,6 +469,15 @@ def _document_record(doc: Document, report: Report, flavour: str) -> Record:
     record: Record = {"id": doc.id, "infons": {str(k): str(v) for k, v in infons.items()}, "passages": records}
     record["relations"] = relations
     return record
+
+
+def _relation_record(r: Record) -> Record:
+    """A relation of ``doc.meta["bioc_relations"]`` (checked by :func:`_meta_ok`) as strings."""
+    return {
+        "id": str(r.get("id") or ""),
+        "infons": {str(k): str(v) for k, v in (r.get("infons") or {}).items()},
+        "nodes": [{"refid": str(n.get("refid", "")), "role": str(n.get("role", ""))} for n in r.get("nodes") or []],
+    }
 
 
 def _meta_ok(key: str, meta: Mapping[str, Any]) -> bool:

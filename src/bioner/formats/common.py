@@ -18,7 +18,7 @@ def read_text(
 ) -> str:
     """The whole file as text with ``\\n`` line ends.
 
-    A UTF-8 BOM and CRLF line ends are tolerated and counted; an empty, binary or
+    A UTF-8 BOM, CRLF and lone CR (old Mac) line ends are tolerated and counted; an empty, binary or
     non-UTF-8 file is an error naming the file (and the line of the bad byte).
     ``keep_crlf`` keeps line ends as they are, for formats whose offsets count them
     (BRAT ``.txt``); ``allow_empty`` accepts an empty file (an empty BRAT ``.ann``).
@@ -47,6 +47,10 @@ def read_text(
         if report is not None:
             report.warn(f"{p.name}: CRLF line ends read as LF", text.count("\r\n"))
         text = text.replace("\r\n", "\n")
+    if "\r" in text and not keep_crlf:  # old Mac files end lines with a lone CR
+        if report is not None:
+            report.warn(f"{p.name}: lone CR line ends read as LF", text.count("\r"))
+        text = text.replace("\r", "\n")
     return text
 
 
