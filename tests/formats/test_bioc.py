@@ -247,3 +247,75 @@ def test_deeply_nested_json_is_an_error_not_a_recursion_error(tmp_path: Path) ->
     path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     with pytest.raises(InputError, match="nested too deeply"):
         read_all(path, flavour="json")
+
+
+SENTENCE_LAYOUT = """<?xml version='1.0' encoding='UTF-8'?>
+<collection><source/><date/><key/>
+<document><id>c1</id>
+<passage><offset>0</offset><text></text>
+<sentence><offset>0</offset><text>Aspirin hurts.</text>
+<annotation id="1"><infon key="type">Chemical</infon><location offset="0" length="7"/>
+<text>Aspirin</text></annotation>
+</sentence>
+<sentence><offset>15</offset><text>Liver <i>injury</i> too.</text>
+<annotation id="2"><infon key="type">Disease</infon><location offset="15" length="12"/>
+<text>Liver injury</text></annotation>
+</sentence>
+</passage>
+</document>
+</collection>
+"""
+
+
+def test_annotations_in_sentences_and_passage_text_in_sentences_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "sentences.xml"
+    path.write_text(SENTENCE_LAYOUT, encoding="utf-8")
+    report = Report()
+    [doc] = read_all(path, report=report)
+    assert doc.text == "Aspirin hurts. Liver injury too."
+    assert [(e.label, e.text) for e in doc.entities] == [("Chemical", "Aspirin"), ("Disease", "Liver injury")]
+    assert doc.sentences == ((0, 14), (15, 32))
+    assert report.warnings["passages whose text is in their sentences (read from the sentences)"] == 1
+    assert report.warnings["markup inside <text> elements (tags removed, their text kept)"] == 1
+
+
+def test_mixed_content_in_text_is_not_cut_at_the_first_tag(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.xml"
+    path.write_text(
+        "<collection><source/><document><id>m</id><passage><offset>0</offset>"
+        "<text>Aspirin causes <i>liver</i> injury.</text></passage></document></collection>",
+        encoding="utf-8",
+    )
+    [doc] = read_all(path)
+    assert doc.text == "Aspirin causes liver injury."
+
+
+def test_pubtator3_answers_are_read_and_json_without_documents_is_an_error(tmp_path: Path) -> None:
+    import json
+
+    document = {"_id": "1|None", "id": "1", "passages": [_PASSAGE], "pmid": 1, "relations": []}
+    path = tmp_path / "pubtator3.json"
+    path.write_text(json.dumps({"PubTator3": [document]}), encoding="utf-8")
+    report = Report()
+    [doc] = read_all(path, flavour="json", report=report)
+    assert doc.id == "1" and doc.text == "Aspirin hurts."
+    assert report.warnings["document fields BioC does not define (not read)"] == 2
+    for content in ("{}", '{"PubTator3": 1}', "[]", '{"documents": {}}'):
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(InputError, match="expected a BioC JSON collection"):
+            read_all(path, flavour="json")
+
+
+def test_multi_location_texts_with_other_separators_are_read_from_the_document(tmp_path: Path) -> None:
+    path = tmp_path / "elliptic.xml"
+    path.write_text(
+        "<collection><source/><document><id>e</id><passage><offset>0</offset><text>Breast and Lung Cancers</text>"
+        '<annotation id="1"><infon key="type">Disease</infon><location offset="0" length="6"/>'
+        '<location offset="16" length="7"/><text>Breast [...] Cancers</text></annotation></passage></document>'
+        "</collection>",
+        encoding="utf-8",
+    )
+    report = Report()
+    [doc] = read_all(path, multi="cover", report=report)
+    assert doc.entities[0].span == (0, 23)
+    assert report.warnings["multi-location annotation texts with other fragment separators (' ... '), read"] == 1

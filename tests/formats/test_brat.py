@@ -165,3 +165,12 @@ def test_other_lines_of_the_wrong_shape_are_counted_not_written(tmp_path: Path) 
     report = brat.write([Document("d", "abc", meta={"brat_other": "R1\tx"})], tmp_path / "out")
     assert report.losses == {"document metadata (brat_other)": 1}
     assert (tmp_path / "out" / "d.ann").read_text(encoding="utf-8") == ""
+
+
+def test_pre_1_3_discontinuous_text_is_read_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "d.txt").write_text("left and right lungs", encoding="utf-8")
+    (tmp_path / "d.ann").write_text("T1\tOrgan 0 4;15 20\tleftlungs\n", encoding="utf-8")
+    report = Report()
+    [doc] = read_all(tmp_path, report=report, discontinuous="cover")
+    assert doc.entities[0].span == (0, 20) and doc.entities[0].attr(brat.SPANS) == "0 4;15 20"
+    assert report.warnings["discontinuous entity texts in the pre-1.3 form (fragments not space-separated), read"] == 1

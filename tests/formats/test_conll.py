@@ -202,3 +202,19 @@ def test_passages_are_lost_but_text_kept_when_spacing_allows(tmp_path: Path) -> 
     assert report.losses == {"passages": 1}
     (back,) = read_all(tmp_path / "x.conll")
     assert back.text == doc.text
+
+
+def test_lone_cr_line_ends_are_read_as_line_ends_and_counted(tmp_path: Path) -> None:
+    data = (FIXTURES / "sample.conll").read_text(encoding="utf-8")
+    path = tmp_path / "mac.conll"
+    path.write_bytes(data.replace("\n", "\r").encode("utf-8"))
+    report = Report()
+    assert read_all(path, report=report, id_prefix="sample") == read_all(FIXTURES / "sample.conll")
+    assert report.warnings["mac.conll: lone CR line ends read as LF"] == data.count("\n")
+
+
+def test_bconv_doc_id_comments_separate_documents(tmp_path: Path) -> None:
+    path = tmp_path / "bconv.conll"
+    path.write_text("# doc_id = 17\nAspirin\t0\t7\tB-Chemical\nhurts\t8\t13\tO\n\n# doc_id = 18\nNo\t0\t2\tO\n", "utf-8")
+    docs = read_all(path)
+    assert [d.id for d in docs] == ["17", "18"] and spans(docs[0]) == [("Chemical", "Aspirin")]

@@ -182,3 +182,22 @@ def test_document_without_passages_becomes_a_title(tmp_path: Path) -> None:
 def test_unwritable_document_id_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(BionerError, match="cannot be written in PubTator"):
         pubtator.write([Document("a|b", "text")], tmp_path / "out.pubtator")
+
+
+def test_lone_cr_line_ends_are_read_as_line_ends_and_counted(tmp_path: Path) -> None:
+    data = (FIXTURES / "sample.pubtator").read_text(encoding="utf-8")
+    path = tmp_path / "mac.pubtator"
+    path.write_bytes(data.replace("\n", "\r").encode("utf-8"))
+    report = Report()
+    assert read_all(path, report=report) == read_all(FIXTURES / "sample.pubtator")
+    assert report.warnings["mac.pubtator: lone CR line ends read as LF"] == data.count("\n")
+
+
+def test_fbk_variant_mention_lines_are_read_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "fbk.pubtator"
+    path.write_text("1|t|Aspirin hurts.\n1|a|No.\n1\tT1\tChemical\t0\t7\tAspirin\n\n", encoding="utf-8")
+    report = Report()
+    [doc] = read_all(path, report=report)
+    assert doc.entities == (Entity(0, 7, "Chemical", "Aspirin", attrs=make_attrs({pubtator.FBK_ID: "T1"})),)
+    assert "relations" not in doc.meta
+    assert report.warnings["FBK-variant mention lines (PMID, id, type, start, end, text) read"] == 1

@@ -147,3 +147,11 @@ def test_cells_longer_than_the_csv_field_limit_are_read(tmp_path: Path) -> None:
     path.write_text(f"pmid\tfilename\ttext\n1\tlong.txt\t{long_text}\n", encoding="utf-8")
     [doc] = read_all(path)
     assert doc.text == long_text
+
+
+def test_lone_cr_line_ends_are_read_as_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "mac.tsv"
+    path.write_bytes(b"pmid\tfilename\ttext\r1\ta.txt\tGen uno.\r2\tb.txt\tGen dos.\r")
+    report = Report()
+    assert [d.text for d in read_all(path, report=report)] == ["Gen uno.", "Gen dos."]
+    assert report.warnings["mac.tsv: lone CR line ends read as LF"] == 3

@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from bioner.errors import EXCERPT, BionerError, InputError, Report, excerpt
-from bioner.formats.common import count_lost_extras, open_write, read_text
+from bioner.formats.common import count_lost_extras, fragments_in_order, open_write, read_text
 from bioner.types import Document, Entity, Passage, Span, make_attrs
 
 FLAVOURS = ("xml", "json")
@@ -387,7 +387,11 @@ def _entity(where: _Where, raw: Any, text: str, report: Report, multi: str) -> E
     expected = " ".join(text[s:e] for s, e in sorted(spans))
     mention = a.get("text")
     if mention is not None and mention != expected:
-        raise where.error(f"annotation text {excerpt(mention)} differs from the document text {excerpt(expected)}")
+        fragments = [text[s:e] for s, e in sorted(spans)]
+        if len(spans) > 1 and isinstance(mention, str) and fragments_in_order(fragments, mention):
+            report.warn("multi-location annotation texts with other fragment separators (' ... '), read", 1)
+        else:
+            raise where.error(f"annotation text {excerpt(mention)} differs from the document text {excerpt(expected)}")
     key = next((k for k in (*_ID_KEYS, label) if k in infons), None)
     entity_id = infons.pop(key) if key is not None else None
     if key not in {None, "identifier"}:

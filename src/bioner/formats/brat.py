@@ -6,7 +6,8 @@ lines give the entity its ``id``. All other lines (relations, events, attributes
 verbatim in ``doc.meta["brat_other"]`` and written back. Offsets count the ``.txt`` characters as they
 are, CRLF included. A discontinuous entity (``0 5;10 15``) cannot be one span: it is skipped and counted
 by default, or read as its covering span (``discontinuous="cover"``) or one entity per fragment
-(``"fragments"``), both of which write back as the original discontinuous line.
+(``"fragments"``), both of which write back as the original discontinuous line. A discontinuous entity
+whose text is in brat's pre-1.3 form (fragments joined without a space) is read with a warning, as brat does.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bioner.errors import BionerError, InputError, Report
-from bioner.formats.common import count_lost_extras, open_write, read_text
+from bioner.errors import BionerError, InputError, Report, excerpt
+from bioner.formats.common import count_lost_extras, fragments_in_order, open_write, read_text
 from bioner.types import Document, Entity, Span, make_attrs
 
 ID, NORM_ID, NORM_TEXT, SPANS, FRAGMENT = "brat_id", "brat_norm_id", "brat_norm_text", "brat_spans", "brat_fragment"
@@ -72,7 +73,7 @@ def _document(ann: Path, txt: Path, report: Report, discontinuous: str) -> Docum
         if not line.strip():
             continue
         if line.startswith("T"):
-            brat_id, mention = _mention(ann, number, line, text)
+            brat_id, mention = _mention(ann, number, line, text, report)
             if brat_id in mentions:
                 raise InputError(ann, number, f"duplicate annotation id {brat_id}")
             mentions[brat_id] = mention
@@ -95,7 +96,7 @@ def _document(ann: Path, txt: Path, report: Report, discontinuous: str) -> Docum
     return Document(ann.stem, text, tuple(entities), meta=meta)
 
 
-def _mention(ann: Path, number: int, line: str, text: str) -> tuple[str, _Mention]:
+def _mention(ann: Path, number: int, line: str, text: str, report: Report) -> tuple[str, _Mention]:
     fields = line.split("\t", 2)
     if len(fields) < 3:
         raise InputError(ann, number, "entity line needs 3 tab-separated fields: id, 'Type start end', text")
@@ -105,7 +106,8 @@ def _mention(ann: Path, number: int, line: str, text: str) -> tuple[str, _Mentio
     for part in span_list.split(";"):
         match = _SPAN.match(part.strip())
         if not label or not match:
-            raise InputError(ann, number, f"malformed type and offsets {type_spans!r} (expected 'Type start end')")
+            problem = f"malformed type and offsets {excerpt(type_spans)} (expected 'Type start end')"
+            raise InputError(ann, number, problem)
         start, end = int(match[1]), int(match[2])
         if not start < end <= len(text) or (spans and start < spans[-1][1]):
             raise InputError(
@@ -114,8 +116,25 @@ def _mention(ann: Path, number: int, line: str, text: str) -> tuple[str, _Mentio
         spans.append((start, end))
     expected = " ".join(text[s:e] for s, e in spans)
     if mention_text not in {expected, _BREAKS.sub(" ", expected)}:
-        raise InputError(ann, number, f"entity text {mention_text!r} differs from the document text {expected!r}")
+        form = _other_discontinuous_form([text[s:e] for s, e in spans], mention_text)
+        if form is None:
+            raise InputError(
+                ann, number, f"entity text {excerpt(mention_text)} differs from the document text {excerpt(expected)}"
+            )
+        report.warn(form, 1)
     return brat_id, _Mention(number, label, spans)
+
+
+def _other_discontinuous_form(fragments: Sequence[str], mention_text: str) -> str | None:
+    """The warning for a discontinuous entity's text written in another tool's form, or None if it is none."""
+    if len(fragments) < 2:
+        return None
+    joined = "".join(fragments)
+    if mention_text in {joined, _BREAKS.sub(" ", joined)}:  # brat before 1.3 joined fragments without a space
+        return "discontinuous entity texts in the pre-1.3 form (fragments not space-separated), read"
+    if fragments_in_order([_BREAKS.sub(" ", f) for f in fragments], _BREAKS.sub(" ", mention_text)):
+        return "discontinuous entity texts with other fragment separators (' ... '), read"
+    return None
 
 
 def _attach_norm(line: str, mentions: dict[str, _Mention], skipped: set[str]) -> bool:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -80,6 +81,16 @@ def open_write(path: str | Path) -> Iterator[TextIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def fragments_in_order(fragments: Sequence[str], text: str) -> bool:
+    """Whether ``text`` is the fragments joined by any separators (``"stem ... cells"``, ``"Breast [...] Cancers"``).
+
+    Tools write the text of a discontinuous mention in different ways (bconv, brat before 1.3);
+    its offsets stay the truth, so such a text is read from the document, with a warning.
+    """
+    pattern = "(?:.*?)".join(re.escape(f) for f in fragments)
+    return re.fullmatch(pattern, text, re.DOTALL) is not None
 
 
 def count_lost_extras(report: Report, entities: Iterable[Entity], held: Collection[str] = ()) -> None:

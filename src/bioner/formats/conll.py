@@ -1,7 +1,8 @@
 """CoNLL / IOB column files: one ``token ... tag`` line per token, a blank line between sentences.
 
 The token is the first column and the tag the last (columns split at tabs, or at spaces when a line
-has no tab). ``-DOCSTART-`` lines and JNLPBA's ``###MEDLINE:<id>`` lines separate documents. The files
+has no tab). ``-DOCSTART-`` lines, JNLPBA's ``###MEDLINE:<id>`` lines and bconv's ``# doc_id = <id>``
+lines separate documents. The files
 hold no character offsets, so a document's text is rebuilt as its tokens joined by single spaces
 (sentences too), its sentence spans are kept in ``doc.sentences`` and ``doc.meta["tokenization"]`` is
 ``"whitespace"``, so that writing it back tokenizes it the same way.
@@ -9,6 +10,7 @@ hold no character offsets, so a document's text is rebuilt as its tokens joined 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,8 @@ DOCSTART = "-DOCSTART-"
 MEDLINE = "###MEDLINE:"
 DOC_PER = ("auto", "docstart", "sentence")
 _HELD_META = frozenset({"tokenization"})
+_DOC_ID = re.compile(r"^# doc_id = (?P<id>\S+)$")
+"""The CoNLL-U style comment bconv writes before each document."""
 
 
 @dataclass
@@ -88,11 +92,13 @@ def _parse(path: str | Path, text: str) -> list[_Block]:
     sentence: list[_Line] = []
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
-        if line.startswith(MEDLINE) or line.split(maxsplit=1)[:1] == [DOCSTART]:
+        doc_id = _DOC_ID.match(line)
+        if line.startswith(MEDLINE) or line.split(maxsplit=1)[:1] == [DOCSTART] or doc_id:
             if sentence:
                 blocks[-1].sentences.append(sentence)
                 sentence = []
             name = line.removeprefix(MEDLINE).strip() if line.startswith(MEDLINE) else None
+            name = doc_id["id"] if doc_id else name
             blocks.append(_Block(name or None, boundary=True))
             continue
         if not line:

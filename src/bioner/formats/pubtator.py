@@ -4,7 +4,9 @@ Mention lines are ``PMID<TAB>start<TAB>end<TAB>text<TAB>type[<TAB>id[<TAB>more..
 ``title + " " + abstract``; columns after the id (BC5CDR's individual mentions of a composite one) are
 kept in the entity attribute ``pubtator_extra``, tab-joined. Any other line whose second column is not
 an offset is a relation (``PMID<TAB>CID<TAB>id1<TAB>id2``, BioRED's ``...<TAB>Novel``); its columns after
-the PMID are kept verbatim in ``doc.meta["relations"]`` and written back. A blank line ends a document.
+the PMID are kept verbatim in ``doc.meta["relations"]`` and written back. A blank line ends a document. Mention lines of
+the unofficial FBK variant (``PMID<TAB>T1<TAB>type<TAB>start<TAB>end<TAB>text``, which bconv reads and
+writes) are read too, counted, with their annotation id in the entity attribute ``pubtator_fbk_id``.
 
 A PMID that occurs twice in one file (NCBI-disease train has one) gives two documents with the same id
 and a warning: both are kept because their annotations may differ, and dropping either would be silent.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,8 @@ from bioner.types import Document, Entity, Passage, make_attrs
 
 EXTRA = "pubtator_extra"
 """Entity attribute holding the columns after the id, tab-joined."""
+FBK_ID = "pubtator_fbk_id"
+"""Entity attribute holding the annotation id of a mention line in bconv's FBK variant."""
 
 _TEXT_LINE = re.compile(r"^(?P<id>[^\t|]+)\|(?P<kind>[ta])\|(?P<text>.*)$")
 _OFFSET = re.compile(r"^\d+$")
@@ -40,6 +45,8 @@ class _Builder:
         self.line = line
         self.mentions: list[tuple[int, list[str]]] = []
         self.relations: list[list[str]] = []
+        self.fbk_ids: dict[int, str] = {}
+        """Mention index -> annotation id, for mention lines of the FBK variant."""
 
     @property
     def text(self) -> str:
@@ -111,6 +118,11 @@ def _add_line(current: _Builder | None, line: str, path: str | Path, number: int
         if not _OFFSET.match(columns[2]):
             raise InputError(path, number, f"end offset {columns[2]!r} is not a non-negative integer")
         current.mentions.append((number, columns))
+    elif len(columns) == 6 and _OFFSET.match(columns[3]) and _OFFSET.match(columns[4]):
+        # bconv's "FBK" variant: PMID, annotation id, type, start, end, text
+        fbk_id, label, start, end, text = columns[1:]
+        current.mentions.append((number, [columns[0], start, end, text, label]))
+        current.fbk_ids[len(current.mentions) - 1] = fbk_id
     elif len(columns) >= 3 and _RELATION_TYPE.match(columns[1]):
         current.relations.append(columns[1:])
     else:
@@ -126,6 +138,12 @@ def _finish(
 ) -> Document:
     text = builder.text
     entities = [_entity(text, columns, path, number, report, realign, window) for number, columns in builder.mentions]
+    if builder.fbk_ids:
+        report.warn("FBK-variant mention lines (PMID, id, type, start, end, text) read", len(builder.fbk_ids))
+        entities = [
+            replace(e, attrs=make_attrs(dict(e.attrs), **{FBK_ID: builder.fbk_ids[i]})) if i in builder.fbk_ids else e
+            for i, e in enumerate(entities)
+        ]
     passages = [Passage(0, builder.title, "title")]
     if builder.abstract:
         passages.append(Passage(len(builder.title) + 1, builder.abstract, "abstract"))
