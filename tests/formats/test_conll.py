@@ -215,6 +215,7 @@ def test_lone_cr_line_ends_are_read_as_line_ends_and_counted(tmp_path: Path) -> 
 
 def test_bconv_doc_id_comments_separate_documents(tmp_path: Path) -> None:
     path = tmp_path / "bconv.conll"
-    path.write_text("# doc_id = 17\nAspirin\t0\t7\tB-Chemical\nhurts\t8\t13\tO\n\n# doc_id = 18\nNo\t0\t2\tO\n", "utf-8")
+    content = "# doc_id = 17\nAspirin\t0\t7\tB-Chemical\nhurts\t8\t13\tO\n\n# doc_id = 18\nNo\t0\t2\tO\n"
+    path.write_text(content, encoding="utf-8")
     docs = read_all(path)
-    assert [d.id for d in docs] == ["17", "18"] and spans(docs[0]) == [("Chemical", "Aspirin")]
+    assert [d.id for d in docs] == ["17", "18"] and spans(docs[0]) == [("Aspirin", "Chemical")]
