@@ -319,3 +319,13 @@ def test_multi_location_texts_with_other_separators_are_read_from_the_document(t
     [doc] = read_all(path, multi="cover", report=report)
     assert doc.entities[0].span == (0, 23)
     assert report.warnings["multi-location annotation texts with other fragment separators (' ... '), read"] == 1
+
+
+def test_control_characters_in_ids_and_infons_are_replaced_and_counted(tmp_path: Path) -> None:
+    entity = Entity(0, 7, "Chemical", "Aspirin", id="D\x01001", attrs=(("infon:note", "a\x0bb"),))
+    doc = Document("doc\x07", "Aspirin hurts.", (entity,), meta={"bioc_infons": {"k\x02": "v"}})
+    path = tmp_path / "out.xml"
+    report = bioc.write([doc], path)
+    assert report.losses["ids, infons and other fields with characters XML cannot hold (replaced by spaces)"] == 4
+    [back] = read_all(path)
+    assert back.id == "doc " and back.entities[0].id == "D 001" and back.entities[0].attr("infon:note") == "a b"

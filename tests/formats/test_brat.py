@@ -36,9 +36,11 @@ def test_reads_a_folder_sorted_with_nesting_norms_and_other_lines() -> None:
         "R1\tCauses Arg1:T1 Arg2:T3",
         "#1\tAnnotatorNotes T1\tvariante frecuente",
         "A1\tNegated T5",
-        "N3\tReference T6 MESH:D003638\tsordera",  # its entity (discontinuous) was skipped
-    ]
-    assert report.losses == {"discontinuous entities skipped": 1}
+    ]  # N3 referred to T6, a discontinuous entity skipped: dropped with it, and counted
+    assert report.losses == {
+        "discontinuous entities skipped": 1,
+        "relations, events, attributes and notes referring to a skipped entity (dropped)": 1,
+    }
     assert report.warnings["brat: .txt files without an .ann file (not read)"] == 1
     assert docs[2].entities == () and docs[2].meta == {}
 
@@ -174,3 +176,22 @@ def test_pre_1_3_discontinuous_text_is_read_with_a_warning(tmp_path: Path) -> No
     [doc] = read_all(tmp_path, report=report, discontinuous="cover")
     assert doc.entities[0].span == (0, 20) and doc.entities[0].attr(brat.SPANS) == "0 4;15 20"
     assert report.warnings["discontinuous entity texts in the pre-1.3 form (fragments not space-separated), read"] == 1
+
+
+def test_lines_referring_to_an_entity_not_written_are_dropped_and_counted(tmp_path: Path) -> None:
+    other = ["R1\tCauses Arg1:T1 Arg2:T9", "E1\tHurt:T1 Theme:R1", "A1\tNegated T1", "#1\tAnnotatorNotes T7\tx"]
+    doc = Document(
+        "d",
+        "Aspirin hurts.",
+        (Entity(0, 7, "Chemical", "Aspirin", attrs=(("brat_id", "T1"),)),),
+        meta={"brat_other": other},
+    )
+    report = brat.write([doc], tmp_path / "out")
+    assert (tmp_path / "out" / "d.ann").read_text(encoding="utf-8") == "T1\tChemical 0 7\tAspirin\nA1\tNegated T1\n"
+    assert report.losses["relations, events, attributes and notes referring to an entity not written (dropped)"] == 3
+
+
+def test_an_output_folder_under_a_file_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(BionerError, match="cannot write: Not a directory"):
+        brat.write(read_all(BRAT), tmp_path / "file" / "out")

@@ -201,3 +201,11 @@ def test_fbk_variant_mention_lines_are_read_and_counted(tmp_path: Path) -> None:
     assert doc.entities == (Entity(0, 7, "Chemical", "Aspirin", attrs=make_attrs({pubtator.FBK_ID: "T1"})),)
     assert "relations" not in doc.meta
     assert report.warnings["FBK-variant mention lines (PMID, id, type, start, end, text) read"] == 1
+
+
+def test_an_error_quotes_only_an_excerpt_of_a_huge_line(tmp_path: Path) -> None:
+    path = tmp_path / "huge.pubtator"
+    path.write_text(f"1|t|Aspirin.\n1\t0\t7\t{'x' * 1_000_000}\tChemical\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_all(path)
+    assert str(err.value).startswith(f"{path}:2: mention text 'xxx") and len(str(err.value)) < 1500

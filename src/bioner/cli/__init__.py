@@ -7,7 +7,7 @@ import pkgutil
 import sys
 
 from bioner.cli.app import app
-from bioner.errors import BionerError
+from bioner.errors import BionerError, shorten
 
 
 def load_verbs() -> None:
@@ -23,5 +23,5 @@ def main() -> None:
     try:
         app()
     except BionerError as err:
-        print(f"bioner: error: {err}", file=sys.stderr)
+        print(f"bioner: error: {shorten(' '.join(str(err).splitlines()))}", file=sys.stderr)
         sys.exit(2)

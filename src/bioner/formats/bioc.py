@@ -433,7 +433,7 @@ def write(docs: Iterable[Document], path: str | Path, *, flavour: str = "xml") -
             json.dump(collection_record, out, ensure_ascii=False, indent=1)
             out.write("\n")
         else:
-            out.write(_xml(collection_record))
+            out.write(_xml(collection_record, report))
     return report
 
 
@@ -553,7 +553,7 @@ class _AnnotationIds:
         return str(self.next)
 
 
-def _xml(collection: Record) -> str:
+def _xml(collection: Record, report: Report) -> str:
     root = ElementTree.Element("collection")
     for key in ("source", "date", "key"):
         ElementTree.SubElement(root, key).text = collection[key]
@@ -573,9 +573,30 @@ def _xml(collection: Record) -> str:
                 _xml_relation(passage, r)
         for r in d["relations"]:
             _xml_relation(doc, r)
+    replaced = _replace_invalid_characters(root)
+    report.lose("ids, infons and other fields with characters XML cannot hold (replaced by spaces)", replaced)
     ElementTree.indent(root)
     body = ElementTree.tostring(root, encoding="unicode").replace("\r", "&#13;")
     return f"<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE collection SYSTEM \"BioC.dtd\">\n{body}\n"
+
+
+def _replace_invalid_characters(root: ElementTree.Element) -> int:
+    """Replace, in every text and attribute, the characters XML 1.0 cannot hold; returns how many fields had some.
+
+    Document texts were cleaned (and counted) before, so what is counted here are ids, infons,
+    relation nodes and collection fields: an XML file with a control character is one no parser reads.
+    """
+    replaced = 0
+    for el in root.iter():
+        if el.text and _XML_INVALID.search(el.text):
+            el.text = _XML_INVALID.sub(" ", el.text)
+            replaced += 1
+        for key, value in list(el.attrib.items()):
+            if _XML_INVALID.search(key) or _XML_INVALID.search(value):
+                del el.attrib[key]
+                el.set(_XML_INVALID.sub(" ", key), _XML_INVALID.sub(" ", value))
+                replaced += 1
+    return replaced
 
 
 def _infons(parent: ElementTree.Element, infons: Mapping[str, str]) -> None:

@@ -92,6 +92,9 @@ def _document(ann: Path, txt: Path, report: Report, discontinuous: str) -> Docum
     for brat_id, m in mentions.items():
         if brat_id not in skipped:
             entities.extend(_entities(brat_id, m, text, report, discontinuous))
+    if skipped:
+        known = (set(mentions) - skipped) | {line.split("\t", 1)[0] for line in norms}
+        other = _referring_to_written(other, known, report, "referring to a skipped entity")
     meta: dict[str, Any] = {"brat_other": other} if other else {}
     return Document(ann.stem, text, tuple(entities), meta=meta)
 
@@ -229,7 +232,37 @@ def _ann_lines(doc: Document, report: Report) -> list[str]:
                 continue
             norm_text = first.attr(NORM_TEXT) or mention
             norms.append(f"{n_ids.take(first.attr(NORM_ID))}\tReference {t_id} {first.id}\t{norm_text}")
-    return lines + norms + other
+    written = {line.split("\t", 1)[0] for line in lines + norms}
+    return lines + norms + _referring_to_written(other, written, report, "referring to an entity not written")
+
+
+_REFERENCE = re.compile(r"^(?:[^:\s]+:)?([TREAMN#]\d+)$")
+"""A reference in the second field of a relation, event, attribute, normalization or note line (``Arg1:T3``)."""
+
+
+def _referring_to_written(other: Sequence[str], written: set[str], report: Report, why: str) -> list[str]:
+    """The kept ``brat_other`` lines whose references all point to a line written (to no skipped entity).
+
+    An event can refer to another event, so lines are dropped until none refers to a dropped one.
+    """
+    kept = list(other)
+    while True:
+        known = written | {line.split("\t", 1)[0] for line in kept}
+        still = [line for line in kept if all(ref in known for ref in _references(line))]
+        if len(still) == len(kept):
+            break
+        kept = still
+    report.lose(f"relations, events, attributes and notes {why} (dropped)", len(other) - len(kept))
+    return kept
+
+
+def _references(line: str) -> list[str]:
+    fields = line.split("\t")
+    if len(fields) < 2:
+        return []
+    own = fields[0]
+    refs = [m[1] for part in fields[1].split(" ") if (m := _REFERENCE.match(part))]
+    return [r for r in refs if r != own]
 
 
 def _group(entities: Sequence[Entity]) -> list[tuple[str | None, list[Entity]]]:

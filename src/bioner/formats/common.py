@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from bioner.errors import InputError, Report
+from bioner.files import atomic_path
 from bioner.types import Entity
 
 
@@ -61,26 +60,11 @@ def open_text(path: str | Path, report: Report | None = None) -> Iterator[list[s
     yield read_text(path, report).split("\n")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextmanager
 def open_write(path: str | Path) -> Iterator[TextIO]:
-    """Write a text file atomically: a crash never leaves a half-written file behind."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the user's usual permissions
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a text file atomically (:func:`bioner.files.atomic_path`): a crash never leaves half a file."""
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        yield handle
 
 
 def fragments_in_order(fragments: Sequence[str], text: str) -> bool:
