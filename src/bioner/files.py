@@ -93,5 +93,5 @@ def _running(pid: int) -> bool:
 
 def _reason(err: OSError) -> str:
     """An OS error in a few words (``No space left on device``, ``Not a directory: 'out'``)."""
-    reason = err.strerror or type(err).__name__
+    reason = err.strerror or str(err) or type(err).__name__
     return f"{reason}: {err.filename}" if err.filename else reason
