@@ -188,7 +188,7 @@ def test_a_crash_while_checkpointing_keeps_the_previous_checkpoint(tmp_path: Pat
         raise OSError("disk full")
 
     monkeypatch.setattr(checkpoint_module, "save_file", broken_save)
-    with pytest.raises(BionerError, match="checkpoint.safetensors: cannot write: disk full"):
+    with pytest.raises(BionerError, match=r"checkpoint\.safetensors: cannot write: disk full"):
         fit(_task(), _config("train.epochs=2"), tmp_path, resume=True)
     assert (tmp_path / CHECKPOINT_FILE).read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{CHECKPOINT_FILE}")]
