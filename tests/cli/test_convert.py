@@ -122,3 +122,33 @@ def test_pubtator_relations_survive_pubtator_to_pubtator(run_main: RunMain, tmp_
     code, _, err = run_main("convert", FIXTURES / "sample.pubtator", out)
     assert code == 0 and err.splitlines() == ["converted 3 documents, 15 entities"]
     assert list(pubtator.read(out)) == list(pubtator.read(FIXTURES / "sample.pubtator"))
+
+
+def test_reader_and_writer_options_are_given_as_key_value(run_main: RunMain, tmp_path: Path) -> None:
+    out = tmp_path / "out.conll"
+    code, _, err = run_main(
+        "convert", FIXTURES / "brat", out, "--option", "discontinuous=fragments", "--out-option", "docstart=true"
+    )
+    assert code == 0, err
+    assert "warning: discontinuous entities read as one entity per fragment: 1" in err.splitlines()
+    assert out.read_text(encoding="utf-8").startswith("-DOCSTART-")
+    bad = tmp_path / "bad.pubtator"
+    bad.write_text("1|t|Aspirin.\n1\tnonsense\n1\t0\t7\tAspirin\tChemical\n", encoding="utf-8")
+    code, _, err = run_main("convert", bad, tmp_path / "out.jsonl", "--option", "skip_bad_lines=true")
+    assert code == 0, err
+    assert "warning: malformed lines skipped: 1" in err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("flag", "option", "message"),
+    [
+        ("--option", "discontinuos=cover", "--option discontinuos: the brat reader takes discontinuous"),
+        ("--out-option", "scheme=IOB2", "--out-option scheme: the jsonl writer takes no options"),
+        ("--option", "nokey", "reader option 'nokey' is not KEY=VALUE"),
+    ],
+)
+def test_unknown_options_are_one_line_errors(
+    run_main: RunMain, tmp_path: Path, flag: str, option: str, message: str
+) -> None:
+    code, _, err = run_main("convert", FIXTURES / "brat", tmp_path / "out.jsonl", flag, option)
+    assert code == 2 and message in err and not (tmp_path / "out.jsonl").exists()

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from bioner.cli.app import app
+from bioner.cli.evaluate import reader_options
 from bioner.errors import BionerError, Report
-from bioner.formats import FORMATS, guess_format, read_documents, write_documents
+from bioner.formats import FORMATS, check_options, guess_format, read_documents, write_documents
 from bioner.types import Document
 
 _NAMES = ", ".join(sorted(FORMATS))
@@ -36,6 +37,17 @@ def convert(
     realign: Annotated[
         bool, typer.Option("--realign", help="pubtator input: move mentions whose offsets are a few characters off.")
     ] = False,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            help="Reader option KEY=VALUE (repeatable), e.g. discontinuous=cover, multi=cover, skip_bad_lines=true.",
+        ),
+    ] = None,
+    out_option: Annotated[
+        list[str] | None,
+        typer.Option("--out-option", help="Writer option KEY=VALUE (repeatable), e.g. docstart=true, mark=false."),
+    ] = None,
 ) -> None:
     """Convert documents between formats; prints what the output format could not hold."""
     fmt_in = from_format or guess_format(source)
@@ -47,6 +59,10 @@ def convert(
     read_options.update(_options(fmt_in, "pubtator", "--realign", realign=realign or None))
     write_options = _options(fmt_out, "tsv", "--out-annotations", annotations=out_annotations)
     write_options.update(_options(fmt_out, "conll", "--scheme", scheme=scheme))
+    read_options.update(reader_options(option))
+    write_options.update(reader_options(out_option))
+    check_options(fmt_in, "read", read_options, "--option")
+    check_options(fmt_out, "write", write_options, "--out-option")
     report = Report()
     counts = [0, 0]
     docs = read_documents(source, fmt_in, report, **read_options)

@@ -9,6 +9,7 @@ corpora never import a format module directly.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +47,17 @@ def module(fmt: str) -> ModuleType:
     if fmt not in FORMATS:
         raise BionerError(f"unknown format {fmt!r}; known formats: {', '.join(sorted(FORMATS))}")
     return importlib.import_module(FORMATS[fmt])
+
+
+def check_options(fmt: str, direction: str, options: dict[str, Any], flag: str) -> None:
+    """Refuse, before any file is touched, an option the format's ``read`` or ``write`` does not take."""
+    function = getattr(module(fmt), direction)
+    parameters = inspect.signature(function).parameters
+    known = [name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY and name != "flavour"]
+    for key in options:
+        if key not in known:
+            takes = ", ".join(known) or "no options"
+            raise BionerError(f"{flag} {key}: the {fmt} {direction.removesuffix('e')}er takes {takes}")
 
 
 def _bioc_options(fmt: str, options: dict[str, Any]) -> dict[str, Any]:
