@@ -28,6 +28,22 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:.1f} {self.unit}/s" if speed else f"? {self.unit}/s", style="progress.data.speed")
 
 
+UNWRAPPED_WIDTH = 100_000
+"""Console width when output goes to a file, a pipe or a test: wide enough that nothing wraps."""
+
+
+def output_console(*, stderr: bool = False) -> Console:
+    """A console for tables and messages: a terminal's own width, else one that never wraps.
+
+    rich wraps at 80 columns when it cannot ask a terminal, so a long path would be cut in two in a
+    log file, a pipe or a test; output that is read by programs must not depend on terminal width.
+    """
+    console = Console(stderr=stderr)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, width=UNWRAPPED_WIDTH, soft_wrap=True)
+
+
 def progress_bar(console: Console | None = None, unit: str = "it", enabled: bool = True) -> Progress:
     """A rich progress display: description, bar, n/total, rate, elapsed, ETA, and a free ``info`` field."""
     return Progress(

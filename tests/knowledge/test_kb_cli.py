@@ -136,3 +136,16 @@ def test_train_with_dbr_retrieved_adds_dense_documents(
     leaky = ["--set", f"dbr.kb={FIXTURES / 'knowledge' / 'leaky.tsv'}"]
     with pytest.raises(BionerError, match="test split"):
         runner.invoke(app, ["train", str(config), "-o", str(tmp_path / "m2"), "-q", *leaky], catch_exceptions=False)
+
+
+def test_build_and_stats_output_does_not_depend_on_terminal_width_or_path_length(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_corpus(monkeypatch)
+    monkeypatch.setenv("COLUMNS", "40")
+    out = tmp_path / ("a-very-long-folder-name-" * 8) / ("and-another-one-" * 8) / "kb.tsv"
+    result = runner.invoke(app, ["kb", "build", "-o", str(out), "-c", "toy", "-s", "train"])
+    assert result.exit_code == 0, result.output
+    stats = runner.invoke(app, ["kb", "stats", str(out)])
+    assert stats.exit_code == 0 and stats.output.splitlines()[0].startswith(f"{out}: ")
+    assert "Disease" in result.output and result.output.splitlines()[0].startswith(f"{out}: ")

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from bioner.cli.app import app
 from bioner.errors import BionerError
+from bioner.progress import output_console
 from bioner.types import Document
 
 PALETTE: tuple[str, ...] = (
@@ -44,7 +44,7 @@ def annotate(
         raise BionerError("the text to annotate is empty")
     doc_id = file.stem if file is not None else "text"
     [tagged] = load_model(model).predict([Document(doc_id, content)])
-    console = Console()
+    console = output_console()
     console.print(highlighted(tagged))
     console.print(mention_table(tagged))
     if out is not None:

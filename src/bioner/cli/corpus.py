@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from bioner import corpora
 from bioner.cli.app import corpus_app
 from bioner.errors import Report
+from bioner.progress import output_console
 from bioner.stats import LENGTH_BUCKETS, corpus_stats
 
 
@@ -26,7 +26,7 @@ def list_corpora() -> None:
     table.add_column("description")
     for name, spec in sorted(corpora.CORPORA.items()):
         table.add_row(name, spec.language, ", ".join(spec.labels), spec.description)
-    Console().print(table)
+    output_console().print(table)
 
 
 @corpus_app.command("stats")
@@ -62,7 +62,7 @@ def stats(
         for path in written:
             typer.echo(f"wrote {path}", err=True)
         return
-    out = Console()
+    out = output_console()
     out.print(_overview_table(result))
     for split_name, counts in result["splits"].items():
         out.print(_label_table(result["corpus"], split_name, counts))

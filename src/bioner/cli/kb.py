@@ -7,23 +7,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from bioner.cli.app import app
 from bioner.errors import BionerError, Report
+from bioner.progress import output_console
 
 kb_app = typer.Typer(help="Knowledge bases of entity names for dense-entity training (DBR).", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 
 
 def _print_stats(stats: dict[str, dict[str, int]], title: str) -> None:
-    table = Table(title=title, title_justify="left")
+    table = Table()  # the title on a line of its own: a table's title wraps at the table's width
     for column in ("type", "names", "mentions", "with id"):
         table.add_column(column, justify="left" if column == "type" else "right")
     for type_, row in stats.items():
         table.add_row(type_, str(row["names"]), str(row["mentions"]), str(row["with_id"]))
-    Console().print(table)
+    console = output_console()
+    console.print(title, markup=False, highlight=False)
+    console.print(table)
 
 
 @kb_app.command("build")
