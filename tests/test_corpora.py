@@ -332,3 +332,20 @@ def test_bc2gm_offsets_count_non_whitespace_characters() -> None:
 def test_bc2gm_unknown_sentence_is_located() -> None:
     with pytest.raises(InputError, match=r"GENE\.eval:2: unknown sentence id S9"):
         bc2gm.read_split(BC2GM_FIXTURE.with_name("bc2gm-bad"), "tiny.in", Report())
+
+
+def test_the_readme_names_each_corpus_by_its_real_labels() -> None:
+    """``--labels Gene`` scores nothing on BioRED: the README must give the labels the corpus uses."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|") for line in readme.splitlines() if line.startswith("| `")]
+    checked = 0
+    for row in rows:
+        name = row[1].strip().split("`")[1]
+        if name not in CORPORA:
+            continue
+        cell = row[2].strip()
+        listed = cell.split("+ ", 1)[1] if "+ " in cell else cell  # "7 variant types + Gene, ..."
+        labels = [label.strip() for label in listed.split(",")]
+        assert set(labels) <= set(CORPORA[name].labels), f"{name}: {labels}"
+        checked += 1
+    assert checked == len(CORPORA)

@@ -28,7 +28,7 @@ PALETTE: tuple[str, ...] = (
 @app.command()
 def annotate(
     model: Annotated[Path, typer.Argument(metavar="MODEL", help="A trained model folder (bioner train --output).")],
-    text: Annotated[str | None, typer.Argument(metavar="[TEXT]", help="The text to tag.")] = None,
+    text: Annotated[str | None, typer.Argument(metavar="TEXT", help="The text to tag.")] = None,
     file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the text from this file instead.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the tagged document as JSONL.")] = None,
 ) -> None:

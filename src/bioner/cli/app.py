@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from bioner import __version__
 
 app = typer.Typer(
     name="bioner",
@@ -10,6 +14,22 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain click help: no "<bool>" after flags, no "[dbr]" taken for markup
 )
 corpus_app = typer.Typer(help="Named corpora: list them, describe their splits.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bioner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Biomedical named entity recognition with exact character offsets."""

@@ -19,8 +19,12 @@ _NAMES = ", ".join(sorted(FORMATS))
 
 @app.command()
 def convert(
-    source: Annotated[Path, typer.Argument(help="Input file (a folder for BRAT).", show_default=False)],
-    target: Annotated[Path, typer.Argument(help="Output file (a folder for BRAT).", show_default=False)],
+    source: Annotated[
+        Path, typer.Argument(metavar="SOURCE", help="Input file (a folder for BRAT).", show_default=False)
+    ],
+    target: Annotated[
+        Path, typer.Argument(metavar="TARGET", help="Output file (a folder for BRAT).", show_default=False)
+    ],
     from_format: Annotated[
         str | None, typer.Option("--from", help=f"Input format ({_NAMES}); default: from the file name.")
     ] = None,

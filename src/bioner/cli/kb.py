@@ -76,7 +76,7 @@ def stats(kb_file: Annotated[Path, typer.Argument(metavar="KB", help="Knowledge-
 @kb_app.command("samples")
 def samples(
     config: Annotated[
-        Path | None, typer.Argument(metavar="[CONFIG]", help="Training config (TOML) naming the data and [dbr].")
+        Path | None, typer.Argument(metavar="CONFIG", help="Training config (TOML) naming the data and [dbr].")
     ] = None,
     overrides: Annotated[
         list[str] | None,
