@@ -100,3 +100,20 @@ def test_a_malformed_prediction_line_names_file_and_line(
     code, _, err = run_main("evaluate", "--gold", GOLD, "--pred", str(pred))
     assert code == 2
     assert f"{pred}:4: invalid JSON" in err
+
+
+def test_gold_documents_missing_from_the_predictions_are_counted_as_missed_with_a_warning(
+    run_main: RunMain, tmp_path: Path
+) -> None:
+    lines = Path(PRED).read_text(encoding="utf-8").splitlines()
+    partial = tmp_path / "partial.jsonl"
+    partial.write_text(lines[0] + "\n", encoding="utf-8")
+    gold_docs = [json.loads(line) for line in Path(GOLD).read_text(encoding="utf-8").splitlines() if line.strip()]
+    kept = json.loads(lines[0])["id"]
+    missing_mentions = sum(len(d["entities"]) for d in gold_docs if d["id"] != kept)
+    code, out, err = run_main("evaluate", "--gold", GOLD, "--pred", partial, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["unpredicted_documents"] == len(gold_docs) - 1
+    assert report["overall"]["strict"]["missed"] >= missing_mentions
+    assert f"gold documents without predictions (their mentions count as missed): {len(gold_docs) - 1}" in err

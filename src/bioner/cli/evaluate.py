@@ -14,6 +14,7 @@ from bioner.cli.app import app
 from bioner.errors import BionerError, Report
 from bioner.evaluation.evaluate import EvalReport
 from bioner.evaluation.evaluate import evaluate as evaluate_documents
+from bioner.evaluation.report import UNPREDICTED
 from bioner.formats import guess_format, read_documents
 from bioner.timing import read_sidecar
 from bioner.types import Document
@@ -56,6 +57,8 @@ def evaluate(
     gold_docs = read_side(gold, fmt, options, "gold")
     pred_docs = read_side(pred, pred_fmt or fmt, options, "predictions")
     report = evaluate_documents(gold_docs, pred_docs, parse_labels(labels), timing=read_sidecar(pred))
+    if report.unpredicted:
+        print(f"warning: {UNPREDICTED.lower()}: {report.unpredicted}", file=sys.stderr)
     written = [] if plot is None else _save_plots(report, plot)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

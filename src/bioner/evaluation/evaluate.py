@@ -40,11 +40,12 @@ def evaluate(
     lists exactly those labels; otherwise it lists every label seen, sorted.
     """
     overall, per_label, by_length = Tally(), Tally(), Tally()
-    documents = 0
+    documents = unpredicted = 0
     seen: set[str] = set()
     ignored = {"gold": 0, "predicted": 0}
     for doc in matched_documents(gold, pred, labels):
         documents += 1
+        unpredicted += not doc.predicted
         ignored["gold"] += doc.ignored_gold
         ignored["predicted"] += doc.ignored_pred
         gold_labels = [e.label for e in doc.gold]
@@ -65,4 +66,5 @@ def evaluate(
         by_length=by_length.table(LENGTH_BUCKETS),
         timing=timing,
         ignored=ignored,
+        unpredicted=unpredicted,
     )

@@ -13,12 +13,16 @@ _TABLE_SCHEMES = ("strict", "partial")
 """Schemes the per-label and per-length Markdown tables show: the papers' strict and relaxed scores."""
 
 
+UNPREDICTED = "Gold documents without predictions (their mentions count as missed)"
+
+
 @dataclass(frozen=True)
 class EvalReport:
     """Scores of one system on one gold set; ``per_label`` and ``by_length`` map a slice to scheme -> Scores.
 
     ``ignored`` counts the gold and predicted mentions left out because their label was
-    not among the labels asked for.
+    not among the labels asked for; ``unpredicted`` the gold documents the predictions
+    lack (scored, their mentions all missed).
     """
 
     documents: int
@@ -27,6 +31,7 @@ class EvalReport:
     by_length: dict[str, dict[str, Scores]]
     timing: Timing | None = None
     ignored: dict[str, int] = field(default_factory=lambda: {"gold": 0, "predicted": 0})
+    unpredicted: int = 0
 
     @property
     def macro(self) -> dict[str, dict[str, float]]:
@@ -51,6 +56,7 @@ class EvalReport:
             "by_length": {bucket: _schemes(s) for bucket, s in self.by_length.items()},
             "macro": self.macro,
             "ignored": dict(self.ignored),
+            "unpredicted_documents": self.unpredicted,
         }
         if self.timing is not None:
             out["timing"] = self.timing.to_dict()
@@ -58,9 +64,10 @@ class EvalReport:
 
     def to_markdown(self) -> str:
         """Tables for a README or a pull request: percentages with two decimals."""
-        lines = [
-            f"Documents: {self.documents}",
-            "",
+        lines = [f"Documents: {self.documents}", ""]
+        if self.unpredicted:
+            lines += [f"{UNPREDICTED}: {self.unpredicted}", ""]
+        lines += [
             "| scheme | P | R | F1 | correct | incorrect | partial | missed | spurious |",
             "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]

@@ -143,6 +143,8 @@ class MatchedDocument:
     matchings: dict[Scheme, Matching]
     ignored_gold: int
     ignored_pred: int
+    predicted: bool = True
+    """False when the predictions lack this document (its mentions all count as missed)."""
 
 
 def matched_documents(
@@ -163,6 +165,7 @@ def matched_documents(
             matchings={scheme: match(g, p, scheme) for scheme in schemes},
             ignored_gold=len(g_doc.entities) - len(g),
             ignored_pred=len(predicted) - len(p),
+            predicted=p_doc is not None,
         )
 
 
