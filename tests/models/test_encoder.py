@@ -252,3 +252,65 @@ def test_each_document_is_decoded_with_its_corpus_tag_set(tiny_backbone: Path, t
     )
     assert all(e.score is not None and e.score > 0.99 for e in unknown.entities)  # renormalised within each set
     assert report.warnings[UNSEEN_CORPUS] == 1
+
+
+def _damaged(trained: Trained, tmp_path: Path, name: str, content: bytes) -> Path:
+    import shutil
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(trained.output, folder)
+    (folder / name).write_bytes(content)
+    return folder
+
+
+def _other_tensors() -> bytes:
+    from safetensors.torch import save
+
+    return save({"something.else": torch.zeros(3)})
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("model.safetensors", lambda data: data[: len(data) // 2]),
+        ("model.safetensors", lambda data: b"garbage, not safetensors"),
+        ("model.safetensors", lambda data: _other_tensors()),
+        ("tags.json", lambda data: b"{not json"),
+        ("tags.json", lambda data: b'{"tags": 5}'),
+        ("tags.json", lambda data: b"[1, 2]"),
+    ],
+)
+def test_damaged_model_files_are_one_line_errors_naming_the_file(
+    trained: Trained, tmp_path: Path, name: str, damage: Any
+) -> None:
+    folder = _damaged(trained, tmp_path, name, damage((trained.output / name).read_bytes()))
+    with pytest.raises(BionerError) as err:
+        load_tagger(folder)
+    assert str(folder) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_resume_with_a_damaged_checkpoint_is_a_one_line_error(trained: Trained, tmp_path: Path) -> None:
+    folder = _damaged(trained, tmp_path, "checkpoint.safetensors", b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
+    with pytest.raises(BionerError, match=r"checkpoint\.safetensors: not a readable bioner checkpoint"):
+        fit(TRAIN, DEV, _config(resolve_backbone_path(trained), "train.epochs=4"), folder, resume=True)
+
+
+def test_resume_with_a_changed_model_setting_is_refused_before_any_weight_is_loaded(
+    trained: Trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bioner.training.loop as loop
+
+    folder = _damaged(trained, tmp_path, "unused", b"")
+
+    def no_loading(*_: Any) -> None:
+        raise AssertionError("weights were loaded")
+
+    monkeypatch.setattr(loop, "load_checkpoint", no_loading)
+    config = _config(resolve_backbone_path(trained), "model.dropout=0.3", "train.epochs=4")
+    with pytest.raises(BionerError, match=r"cannot resume: the config differs from the checkpoint's in model\.dropout"):
+        fit(TRAIN, DEV, config, folder, resume=True)
+
+
+def resolve_backbone_path(trained: Trained) -> str:
+    """The backbone the trained fixture was made from, as its config names it."""
+    return str(trained.tagger.settings.backbone)

@@ -192,3 +192,16 @@ def test_a_crash_while_checkpointing_keeps_the_previous_checkpoint(tmp_path: Pat
         fit(_task(), _config("train.epochs=2"), tmp_path, resume=True)
     assert (tmp_path / CHECKPOINT_FILE).read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{CHECKPOINT_FILE}")]
+
+
+def test_resume_with_a_changed_setting_is_refused_before_any_weight_is_loaded(tmp_path: Path, monkeypatch: Any) -> None:
+    import bioner.training.loop as loop
+
+    fit(_task(), _config("train.epochs=1"), tmp_path)
+
+    def no_loading(*_: Any) -> None:
+        raise AssertionError("weights were loaded")
+
+    monkeypatch.setattr(loop, "load_checkpoint", no_loading)
+    with pytest.raises(BionerError, match=r"differs from the checkpoint's in train\.learning_rate"):
+        fit(_task(), _config("train.epochs=2", "train.learning_rate=0.1"), tmp_path, resume=True)

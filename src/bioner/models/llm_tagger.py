@@ -231,8 +231,12 @@ class LLMTagger:
     def restore(self, folder: str | Path) -> None:
         """The adapters and head saved in ``folder`` put back into this tagger's model."""
         peft = need("peft", "llm", "the llm-tagger")
-        adapters = load_file(Path(folder) / ADAPTER_DIR / "adapter_model.safetensors")
-        peft.set_peft_model_state_dict(self.peft_model(), adapters)
+        path = Path(folder) / ADAPTER_DIR / "adapter_model.safetensors"
+        try:
+            adapters = load_file(path)
+            peft.set_peft_model_state_dict(self.peft_model(), adapters)
+        except (OSError, RuntimeError, ValueError, SafetensorError) as err:
+            raise BionerError(f"{path}: not this model's adapters: {first_line(err)}") from None
         self._load_head(Path(folder))
 
     def peft_model(self) -> Any:

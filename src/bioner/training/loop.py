@@ -25,7 +25,7 @@ from bioner.errors import BionerError
 from bioner.models.base import TrainingTask
 from bioner.models.device import autocast, resolve_device, use_bf16
 from bioner.progress import progress_bar
-from bioner.training.checkpoint import load_checkpoint, save_checkpoint
+from bioner.training.checkpoint import checkpoint_state, load_checkpoint, save_checkpoint
 from bioner.training.config import Config
 from bioner.training.curves import plot_learning_curve, write_history
 
@@ -109,8 +109,8 @@ def fit(
     if requested is not None:
         state["requested"] = dict(requested)
     if resume:
+        check_resumable(checkpoint_state(checkpoint).get("config", {}), config.to_dict())  # before any weight is loaded
         state = load_checkpoint(checkpoint, module, optimizer, scheduler)
-        check_resumable(state["config"], config.to_dict())
         state["config"] = config.to_dict()
         if requested is not None:
             state["requested"] = dict(requested)
