@@ -205,3 +205,18 @@ def test_resume_with_a_changed_setting_is_refused_before_any_weight_is_loaded(tm
     monkeypatch.setattr(loop, "load_checkpoint", no_loading)
     with pytest.raises(BionerError, match=r"differs from the checkpoint's in train\.learning_rate"):
         fit(_task(), _config("train.epochs=2", "train.learning_rate=0.1"), tmp_path, resume=True)
+
+
+def test_epoch_lines_are_not_wrapped_at_the_console_width(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    run = _task()
+    console = Console(file=buffer, width=30)
+    loop_fit(
+        run.task, _config("train.epochs=1"), tmp_path, evaluate=run.evaluate, save_best=run.save_best, console=console
+    )
+    [line] = [line for line in buffer.getvalue().splitlines() if line.strip()]
+    assert line.startswith("epoch 1/1  loss ") and line.endswith("(best, saved)")

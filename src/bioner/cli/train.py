@@ -38,6 +38,7 @@ def train(
         f"data: {len(splits['train'])} training and {len(splits['dev'])} dev documents"
         + (f" ({settings.data.corpus})" if settings.data.corpus else ""),
         highlight=False,
+        soft_wrap=True,
     )
     _, result = fit(splits["train"], splits["dev"], settings, output, resume=resume, progress=not quiet, report=report)
     if result.stopped == "max_minutes":

@@ -116,7 +116,9 @@ def fit(
             state["requested"] = dict(requested)
         result.epochs = state["epochs"]
         result.best_epoch, result.best_dev = state["best_epoch"], state["best_dev"]
-        console.print(f"resuming after epoch {state['epoch']} (optimizer step {state['step']})", highlight=False)
+        console.print(
+            f"resuming after epoch {state['epoch']} (optimizer step {state['step']})", highlight=False, soft_wrap=True
+        )
 
     deadline = time.monotonic() + cfg.max_minutes * 60 if cfg.max_minutes else None
     bar = progress_bar(console, unit="batch", enabled=progress)
@@ -177,7 +179,7 @@ def fit(
                 state["bad_epochs"] += 1
             result.epochs.append(record)
             state["epoch"] = epoch
-            console.print(_epoch_line(record, cfg.epochs, improved), highlight=False)
+            console.print(_epoch_line(record, cfg.epochs, improved), highlight=False, soft_wrap=True)
             _write_run_files(result, out, config)
             state.update(epochs=result.epochs, best_epoch=result.best_epoch, best_dev=result.best_dev)
             save_checkpoint(checkpoint, module, optimizer, scheduler, state)
