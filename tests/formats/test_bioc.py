@@ -304,6 +304,13 @@ def test_pubtator3_answers_are_read_and_json_without_documents_is_an_error(tmp_p
         path.write_text(content, encoding="utf-8")
         with pytest.raises(InputError, match="expected a BioC JSON collection"):
             read_all(path, flavour="json")
+    path.write_text('{"documents": []}', encoding="utf-8")
+    with pytest.raises(InputError, match="the BioC collection holds no documents"):
+        read_all(path, flavour="json")
+    xml = tmp_path / "empty.xml"
+    xml.write_text("<collection><source/>" + "<a>" * 10_000 + "</a>" * 10_000 + "</collection>", encoding="utf-8")
+    with pytest.raises(InputError, match="the BioC collection holds no documents"):
+        read_all(xml)
 
 
 def test_multi_location_texts_with_other_separators_are_read_from_the_document(tmp_path: Path) -> None:

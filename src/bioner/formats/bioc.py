@@ -57,6 +57,8 @@ def read(
     infons = _read_infons(path, None, collection.get("infons"), "collection infons", report)
     if infons:
         shared["infons"] = infons
+    if not collection["documents"]:
+        raise InputError(path, None, "the BioC collection holds no documents")
     for record in collection["documents"]:
         yield _document(path, record, shared, report, multi)
 
