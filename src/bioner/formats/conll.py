@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bioner.errors import BionerError, InputError, Report
+from bioner.errors import BionerError, InputError, Report, excerpt
 from bioner.formats.common import count_lost_extras, open_write, read_text
 from bioner.schemes import SCHEMES
 from bioner.text import document_sentences, tokenize, whitespace_tokenize
@@ -108,14 +108,14 @@ def _parse(path: str | Path, text: str) -> list[_Block]:
             continue
         columns = [c.strip() for c in raw.split("\t")] if "\t" in raw else line.split()
         if len(columns) < 2:
-            raise InputError(path, number, f"line has one column ({line!r}); expected a token and a tag")
+            raise InputError(path, number, f"line has one column ({excerpt(line)}); expected a token and a tag")
         token, tag = columns[0], columns[-1]
         if not token or any(c.isspace() for c in token):
-            raise InputError(path, number, f"empty token or token with whitespace ({token!r})")
+            raise InputError(path, number, f"empty token or token with whitespace ({excerpt(token)})")
         try:
             split_tag(tag)
         except ValueError:
-            raise InputError(path, number, f"malformed tag {tag!r} (expected O, B-X, I-X, E-X or S-X)") from None
+            raise InputError(path, number, f"malformed tag {excerpt(tag)} (expected O, B-X, I-X, E-X or S-X)") from None
         sentence.append(_Line(number, token, tag))
     if sentence:
         blocks[-1].sentences.append(sentence)
@@ -128,7 +128,7 @@ def _check_scheme(path: str | Path, lines: Sequence[_Line], scheme: str | None) 
     if scheme is None:
         return "IOB2" if first is None else "IOBES"
     if scheme == "IOB2" and first is not None:
-        raise InputError(path, first.number, f"tag {first.tag!r} is not part of the IOB2 scheme")
+        raise InputError(path, first.number, f"tag {excerpt(first.tag)} is not part of the IOB2 scheme")
     return scheme
 
 
@@ -142,7 +142,9 @@ def _check_transitions(path: str | Path, sentence: Sequence[_Line], scheme: str,
         prefix, label = split_tag(line.tag)
         if prefix in rules.inside:
             if open_label is not None and open_label != label:
-                raise InputError(path, line.number, f"tag {line.tag!r} continues a mention of type {open_label!r}")
+                raise InputError(
+                    path, line.number, f"tag {excerpt(line.tag)} continues a mention of type {excerpt(open_label)}"
+                )
             if open_label is None:
                 report.warn("mentions opened by I- or E- (IOB1 style, read as starts)", 1)
         elif open_label is not None and not rules.ends(last_prefix):

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bioner.errors import BionerError, InputError, Report
+from bioner.errors import BionerError, InputError, Report, excerpt
 from bioner.formats.common import count_lost_extras, open_write, read_text
 from bioner.types import Document, Entity, Passage, make_attrs
 
@@ -109,14 +109,14 @@ def _add_line(current: _Builder | None, line: str, path: str | Path, number: int
     if current is None:
         raise InputError(path, number, "annotation line before any title line (expected 'PMID|t|title')")
     if columns[0] != current.id:
-        raise InputError(path, number, f"line of document {columns[0]!r} inside document {current.id!r}")
+        raise InputError(path, number, f"line of document {excerpt(columns[0])} inside document {excerpt(current.id)}")
     if len(columns) >= 2 and _OFFSET.match(columns[1]):
         if len(columns) < 5:
             raise InputError(
                 path, number, f"mention line has {len(columns)} columns, expected PMID, start, end, text, type[, id]"
             )
         if not _OFFSET.match(columns[2]):
-            raise InputError(path, number, f"end offset {columns[2]!r} is not a non-negative integer")
+            raise InputError(path, number, f"end offset {excerpt(columns[2])} is not a non-negative integer")
         current.mentions.append((number, columns))
     elif len(columns) == 6 and _OFFSET.match(columns[3]) and _OFFSET.match(columns[4]):
         # bconv's "FBK" variant: PMID, annotation id, type, start, end, text
@@ -165,7 +165,8 @@ def _entity(
             raise InputError(
                 path,
                 number,
-                f"mention text {mention!r} differs from the document text {text[start:end]!r} at [{start}, {end})"
+                f"mention text {excerpt(mention)} differs from the document text {excerpt(text[start:end])}"
+                f" at [{start}, {end})"
                 " (the realign option, --realign, looks for it nearby)",
             )
         start, end = _realign(text, start, mention, window, report, path, number)
@@ -193,7 +194,9 @@ def _realign(
                 report.warn("mention text with surrounding whitespace (stripped)", stripped != mention)
                 report.warn("mentions realigned to their text", delta != 0)
                 return s, s + len(stripped)
-    raise InputError(path, number, f"mention text {mention!r} not found within {window} characters of offset {start}")
+    raise InputError(
+        path, number, f"mention text {excerpt(mention)} not found within {window} characters of offset {start}"
+    )
 
 
 def write(docs: Iterable[Document], path: str | Path) -> Report:

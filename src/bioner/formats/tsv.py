@@ -41,7 +41,7 @@ def read(
         if not row["filename"]:
             raise InputError(path, number, "empty filename")
         if key in by_key:
-            raise InputError(path, number, f"filename {row['filename']!r} also on line {by_key[key][0]}")
+            raise InputError(path, number, f"filename {excerpt(row['filename'])} also on line {by_key[key][0]}")
         by_key[key] = (number, row)
     entities: dict[str, list[Entity]] = {key: [] for key in by_key}
     if annotations is not None:
@@ -86,20 +86,26 @@ def _entity(
         return None
     found = texts.get(_key(row["filename"]))
     if found is None:
-        raise InputError(path, number, f"annotation for unknown filename {row['filename']!r}")
+        raise InputError(path, number, f"annotation for unknown filename {excerpt(row['filename'])}")
     text_row = found[1]
     if row["pmid"] != text_row["pmid"]:
-        raise InputError(path, number, f"pmid {row['pmid']!r} differs from the text table's {text_row['pmid']!r}")
+        raise InputError(
+            path, number, f"pmid {excerpt(row['pmid'])} differs from the text table's {excerpt(text_row['pmid'])}"
+        )
     try:
         start, end = int(row["offset1"]), int(row["offset2"])
     except ValueError:
-        raise InputError(path, number, f"offsets {row['offset1']!r}, {row['offset2']!r} are not integers") from None
+        raise InputError(
+            path, number, f"offsets {excerpt(row['offset1'])}, {excerpt(row['offset2'])} are not integers"
+        ) from None
     text = text_row["text"]
     if not 0 <= start < end <= len(text):
         raise InputError(path, number, f"offsets [{start}, {end}) out of range for a text of {len(text)} characters")
     if text[start:end] != row["span"]:
         raise InputError(
-            path, number, f"span {row['span']!r} differs from the text {text[start:end]!r} at [{start}, {end})"
+            path,
+            number,
+            f"span {excerpt(row['span'])} differs from the text {excerpt(text[start:end])} at [{start}, {end})",
         )
     if not row["label"]:
         raise InputError(path, number, "empty label")
