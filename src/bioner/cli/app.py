@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bioner import __version__
+import bioner
 
 app = typer.Typer(
     name="bioner",
@@ -22,7 +22,7 @@ app.add_typer(corpus_app, name="corpus")
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"bioner {__version__}")
+        typer.echo(f"bioner {bioner.__version__}")
         raise typer.Exit()
 
 
