@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bioner.errors import BionerError, Report
-from bioner.formats import read_documents
+from bioner.formats import read_documents, write_documents
 from bioner.formats.plain import read_text_documents
 from bioner.types import Document
 
@@ -134,3 +134,29 @@ def test_readers_on_random_bytes_give_documents_or_a_bioner_error(name: str, dat
 def test_readers_on_mutated_valid_files_give_documents_or_a_bioner_error(name: str, data: st.DataObject) -> None:
     source, _ = READERS[name]
     _check(name, _mutate(source.read_bytes(), data))
+
+
+WRITERS = {"jsonl": "out.jsonl", "conll": "out.conll", "pubtator": "out.pubtator", "bioc-xml": "out.xml"}
+WRITERS |= {"bioc-json": "out.json", "brat": "out-brat", "tsv": "out.tsv"}
+
+
+@pytest.mark.parametrize("name", ["pubtator", "bioc-xml", "brat", "jsonl"])
+@FUZZ
+@given(data=st.data())
+def test_what_writers_write_from_mutated_files_reads_back(name: str, data: st.DataObject) -> None:
+    """Writers never write what cannot be read back: a write is a file that reads, or a BionerError."""
+    source, reader = READERS[name]
+    with _copy(name, _mutate(source.read_bytes(), data)) as path:
+        try:
+            docs = reader(path, Report())
+        except BionerError:
+            return
+        for fmt, out_name in WRITERS.items():
+            out = path.parent / "written" / out_name
+            options: dict[str, Any] = {"annotations": out.with_name("ann.tsv")} if fmt == "tsv" else {}
+            try:
+                write_documents(docs, out, fmt, **options)
+            except BionerError:
+                continue
+            if docs:
+                list(read_documents(out, fmt, Report(), **options))

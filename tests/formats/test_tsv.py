@@ -155,3 +155,9 @@ def test_lone_cr_line_ends_are_read_as_line_ends(tmp_path: Path) -> None:
     report = Report()
     assert [d.text for d in read_all(path, report=report)] == ["Gen uno.", "Gen dos."]
     assert report.warnings["mac.tsv: lone CR line ends read as LF"] == 3
+
+
+def test_a_document_id_written_twice_is_refused(tmp_path: Path) -> None:
+    docs = [Document("a.txt", "uno"), Document("a", "dos")]
+    with pytest.raises(BionerError, match="occurs twice"):
+        tsv.write(docs, tmp_path / "t.tsv", annotations=tmp_path / "a.tsv")

@@ -206,7 +206,7 @@ def write(docs: Iterable[Document], path: str | Path) -> Report:
 
 def _ann_lines(doc: Document, report: Report) -> list[str]:
     other = doc.meta.get("brat_other", [])
-    valid = isinstance(other, list) and all(isinstance(line, str) and "\n" not in line for line in other)
+    valid = isinstance(other, list) and all(isinstance(line, str) and not _BREAKS.search(line) for line in other)
     other = other if valid else []
     for key in doc.meta:
         report.lose(f"document metadata ({key})", key != "brat_other" or not valid)
@@ -230,7 +230,7 @@ def _ann_lines(doc: Document, report: Report) -> list[str]:
             if not first.id or any(c.isspace() for c in first.id):
                 report.lose("entity ids that are empty or hold whitespace", 1)
                 continue
-            norm_text = first.attr(NORM_TEXT) or mention
+            norm_text = _BREAKS.sub(" ", first.attr(NORM_TEXT) or mention)
             norms.append(f"{n_ids.take(first.attr(NORM_ID))}\tReference {t_id} {first.id}\t{norm_text}")
     written = {line.split("\t", 1)[0] for line in lines + norms}
     return lines + norms + _referring_to_written(other, written, report, "referring to an entity not written")

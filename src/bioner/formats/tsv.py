@@ -124,9 +124,13 @@ def write(
     text_rows: list[str] = ["\t".join(TEXT_COLUMNS)]
     columns = [c for c in ANNOTATION_COLUMNS if mark or c != "mark"]
     annotation_rows: list[str] = ["\t".join(columns)]
+    written: set[str] = set()
     for doc in docs:
         if not doc.id or _BREAKS.search(doc.id):
             raise BionerError(f"document id {doc.id!r} cannot be a GenoVarDis filename (empty, tab or line break)")
+        if _key(doc.id) in written:
+            raise BionerError(f"document id {doc.id!r} occurs twice; a GenoVarDis table needs one row per document")
+        written.add(_key(doc.id))
         pmid = str(doc.meta.get("pmid", ""))
         for key in doc.meta:
             report.lose(f"document metadata ({key})", key != "pmid" or _BREAKS.search(pmid) is not None)
