@@ -49,6 +49,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     :class:`~bioner.errors.BionerError` naming the target.
     """
     target = Path(path)
+    in_the_way = next((a for a in reversed(target.parents) if a.exists() and not a.is_dir()), None)
+    if in_the_way is not None:
+        raise BionerError(f"{target}: cannot write: {in_the_way} is a file, not a folder")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(target)

@@ -152,3 +152,22 @@ def test_unknown_options_are_one_line_errors(
 ) -> None:
     code, _, err = run_main("convert", FIXTURES / "brat", tmp_path / "out.jsonl", flag, option)
     assert code == 2 and message in err and not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_temporary_file_left_by_a_killed_convert_is_removed_by_the_next_one(
+    run_main: RunMain, tmp_path: Path
+) -> None:
+    from bioner.files import TEMP_SUFFIX
+
+    out = tmp_path / "out.jsonl"
+    left = tmp_path / f".out.jsonl.{2**22 + 777}.x1y2z3{TEMP_SUFFIX}"  # above pid_max: its writer is gone
+    left.write_text('{"id": "half', encoding="utf-8")
+    code, _, err = run_main("convert", FIXTURES / "sample.pubtator", out)
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def test_an_output_under_a_file_is_a_one_line_error(run_main: RunMain, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    code, _, err = run_main("convert", FIXTURES / "sample.pubtator", tmp_path / "file" / "out.jsonl")
+    assert code == 2 and "is a file, not a folder" in err and len(err.splitlines()) == 1

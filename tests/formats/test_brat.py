@@ -193,5 +193,5 @@ def test_lines_referring_to_an_entity_not_written_are_dropped_and_counted(tmp_pa
 
 def test_an_output_folder_under_a_file_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x", encoding="utf-8")
-    with pytest.raises(BionerError, match="cannot write: Not a directory"):
+    with pytest.raises(BionerError, match="is a file, not a folder"):
         brat.write(read_all(BRAT), tmp_path / "file" / "out")
