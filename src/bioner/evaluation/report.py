@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bioner.evaluation.ids import IdScores
 from bioner.evaluation.matching import SCHEMES
 from bioner.evaluation.scores import Scores
 from bioner.timing import Timing
@@ -18,7 +19,8 @@ class EvalReport:
     """Scores of one system on one gold set; ``per_label`` and ``by_length`` map a slice to scheme -> Scores.
 
     ``ignored`` counts the gold and predicted mentions left out because their label was
-    not among the labels asked for.
+    not among the labels asked for; ``ids`` holds the end-to-end mention + concept ID
+    scores when they were asked for.
     """
 
     documents: int
@@ -27,6 +29,7 @@ class EvalReport:
     by_length: dict[str, dict[str, Scores]]
     timing: Timing | None = None
     ignored: dict[str, int] = field(default_factory=lambda: {"gold": 0, "predicted": 0})
+    ids: IdScores | None = None
 
     @property
     def macro(self) -> dict[str, dict[str, float]]:
@@ -54,6 +57,8 @@ class EvalReport:
         }
         if self.timing is not None:
             out["timing"] = self.timing.to_dict()
+        if self.ids is not None:
+            out["ids"] = self.ids.to_dict()
         return out
 
     def to_markdown(self) -> str:
@@ -76,6 +81,8 @@ class EvalReport:
             cells = " | ".join(_pct(macro[sc][m]) for sc in _TABLE_SCHEMES for m in ("precision", "recall", "f1"))
             lines.append(f"| *macro* | | | {cells} |")
         lines += ["", *_slice_table("length", self.by_length)]
+        if self.ids is not None:
+            lines += ["", *self.ids.to_markdown()]
         if any(self.ignored.values()):
             lines += [
                 "",
