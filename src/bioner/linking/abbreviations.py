@@ -52,23 +52,29 @@ def find_abbreviations(text: str) -> list[Abbreviation]:
 
 
 def abbreviation_map(text: str) -> dict[str, str]:
-    """Short form -> long form for the document (the first definition of a short form wins)."""
+    """Short form -> long form for the document (the first definition of a short form wins).
+
+    A long form holding another defined short form ("isolated DMS (IDMS)") is expanded once more.
+    """
     out: dict[str, str] = {}
     for abbreviation in find_abbreviations(text):
         out.setdefault(abbreviation.short, abbreviation.long)
-    return out
+    return {short: _replace_words(long, {s: f for s, f in out.items() if s != short}) for short, long in out.items()}
 
 
 def expand(mention: str, abbreviations: dict[str, str]) -> str:
     """The mention with each defined short form (a whole word of it) replaced by its long form."""
-    if not abbreviations:
-        return mention
     if mention.strip() in abbreviations:
         return abbreviations[mention.strip()]
-    pattern = re.compile(
-        r"(?<![\w-])(" + "|".join(re.escape(s) for s in sorted(abbreviations, key=len, reverse=True)) + r")(?![\w-])"
-    )
-    return pattern.sub(lambda m: abbreviations[m.group(1)], mention)
+    return _replace_words(mention, abbreviations)
+
+
+def _replace_words(text: str, abbreviations: dict[str, str]) -> str:
+    """``text`` with each short form that is a whole word of it replaced by its long form."""
+    if not abbreviations:
+        return text
+    alternatives = "|".join(re.escape(s) for s in sorted(abbreviations, key=len, reverse=True))
+    return re.sub(rf"(?<![\w-])({alternatives})(?![\w-])", lambda m: abbreviations[m.group(1)], text)
 
 
 def _is_short_form(candidate: str) -> bool:

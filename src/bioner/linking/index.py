@@ -13,7 +13,7 @@ for MEDIC's 76k names), so it needs no file. Names are compared in their *link f
 concept) is kept once. Candidates combine both retrievers: the best ``pool`` names of
 each are rescored by both, ``alpha · sparse + (1 − alpha) · dense`` (``alpha`` 1: sparse
 only, 0: dense only), and a concept scores as its best name; ties go to the concept the
-training mentions used that name for most often.
+training mentions used that name for most often, then to the concept they name most often.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file, save
 
 from bioner.errors import BionerError, InputError, Report
 from bioner.extras import need
@@ -75,6 +75,7 @@ class TypeIndex:
     vectors: npt.NDArray[np.float32] | None = None
     _sparse: TfidfRetriever | None = field(default=None, repr=False)
     _dense: Any = field(default=None, repr=False)
+    _concept_mentions: npt.NDArray[np.int64] | None = field(default=None, repr=False)
 
     def sparse(self) -> TfidfRetriever:
         if self._sparse is None:
@@ -121,6 +122,13 @@ class TypeIndex:
             combined += (1 - alpha) * dense.astype(np.float32)
         return [self._best_concepts(row, scores, k) for row, scores in zip(indices, combined, strict=True)]
 
+    def concept_mentions(self) -> npt.NDArray[np.int64]:
+        """Training mentions per concept (all its names together): the tie-break after the name's own count."""
+        if self._concept_mentions is None:
+            counts = np.bincount(self.name_concept, weights=self.name_count, minlength=len(self.concept_ids))
+            self._concept_mentions = counts.astype(np.int64)
+        return self._concept_mentions
+
     def _best_concepts(self, row: npt.NDArray[np.int64], scores: npt.NDArray[np.float32], k: int) -> list[Candidate]:
         best: dict[int, tuple[float, int, int]] = {}
         for name_row, score in zip(row.tolist(), scores.tolist(), strict=True):
@@ -130,7 +138,8 @@ class TypeIndex:
             key = (round(float(score), 6), int(self.name_count[name_row]), name_row)
             if concept not in best or key[:2] > best[concept][:2]:
                 best[concept] = key
-        ranked = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))[:k]
+        prior = self.concept_mentions()
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], -item[1][1], -int(prior[item[0]]), item[0]))[:k]
         return [Candidate(self.concept_ids[c], self.names[key[2]], key[0]) for c, key in ranked]
 
 
@@ -197,7 +206,7 @@ class LinkIndex:
                     out.write(f"{n}\t{c}\t{count}\n")
             if t.vectors is not None:
                 with atomic_path(target / f"{stem}.vectors.safetensors") as tmp:
-                    save_file({"vectors": t.vectors.astype(np.float16)}, str(tmp))
+                    tmp.write_bytes(save({"vectors": t.vectors.astype(np.float16)}))
             meta["types"][name] = {
                 "file": stem,
                 "concepts": len(t.concept_ids),
