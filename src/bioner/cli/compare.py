@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from bioner.cli.app import app
-from bioner.cli.evaluate import FormatOption, LabelsOption, ReaderOption, parse_labels, read_side, reader_options
+from bioner.cli.evaluate import (
+    FormatOption,
+    IdsOption,
+    LabelsOption,
+    ReaderOption,
+    parse_labels,
+    read_side,
+    reader_options,
+)
 from bioner.errors import BionerError
 from bioner.evaluation.matching import SCHEMES
 from bioner.evaluation.significance import compare as compare_systems
@@ -26,6 +34,7 @@ def compare(
     seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same numbers.")] = 0,
     confidence: Annotated[float, typer.Option("--confidence", help="Level of the interval.")] = 0.95,
     labels: LabelsOption = None,
+    ids: IdsOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Both systems' F1, the paired bootstrap interval of their difference and an approximate-randomization p-value.
@@ -36,16 +45,18 @@ def compare(
         raise BionerError(f"give exactly two --pred files (system A, then system B), got {len(pred)}")
     if scheme not in SCHEMES:
         raise BionerError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
+    if ids and scheme != "strict":
+        raise BionerError("--ids scores on exact spans and types (the strict matching): leave --scheme out")
     options = reader_options(option)
     gold_docs = read_side(gold, fmt, options, "gold")
     a = read_side(pred[0], fmt, options, "system A")
     b = read_side(pred[1], fmt, options, "system B")
-    result = compare_systems(gold_docs, a, b, scheme, samples, seed, confidence, parse_labels(labels))
+    result = compare_systems(gold_docs, a, b, scheme, samples, seed, confidence, parse_labels(labels), ids)
     if as_json:
         typer.echo(json.dumps({"a": str(pred[0]), "b": str(pred[1]), **result.to_dict()}, indent=2))
         return
     level = f"{100 * confidence:g}%"
-    typer.echo(f"{result.documents} documents, {scheme} F1, {samples} samples, seed {seed}")
+    typer.echo(f"{result.documents} documents, {result.scheme} F1, {samples} samples, seed {seed}")
     typer.echo(f"A  {100 * result.f1_a:6.2f}  {pred[0]}")
     typer.echo(f"B  {100 * result.f1_b:6.2f}  {pred[1]}")
     typer.echo(

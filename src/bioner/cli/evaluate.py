@@ -33,6 +33,9 @@ ReaderOption = Annotated[
 LabelsOption = Annotated[
     str | None, typer.Option("--labels", help="Comma-separated labels to score; other mentions are left out.")
 ]
+IdsOption = Annotated[
+    bool, typer.Option("--ids", help="Score end to end with concept IDs: span, type and ID must all be right.")
+]
 
 
 @app.command()
@@ -46,17 +49,19 @@ def evaluate(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables (the default).")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write PNG plots into this folder.")] = None,
     labels: LabelsOption = None,
+    ids: IdsOption = False,
 ) -> None:
     """Strict, exact, partial and type scores (SemEval-2013) with per-label and per-length tables.
 
-    Timing saved beside the predictions (<pred>.timing.json) is reported too.
+    Timing saved beside the predictions (<pred>.timing.json) is reported too; with --ids, the
+    end-to-end mention + concept ID scores per label and the linking accuracy of right spans.
     """
     if as_json and markdown:
         raise BionerError("choose one of --json and --markdown")
     options = reader_options(option)
     gold_docs = read_side(gold, fmt, options, "gold")
     pred_docs = read_side(pred, pred_fmt or fmt, options, "predictions")
-    report = evaluate_documents(gold_docs, pred_docs, parse_labels(labels), timing=read_sidecar(pred))
+    report = evaluate_documents(gold_docs, pred_docs, parse_labels(labels), timing=read_sidecar(pred), ids=ids)
     if report.unpredicted:
         print(f"warning: {UNPREDICTED.lower()}: {report.unpredicted}", file=sys.stderr)
     written = [] if plot is None else _save_plots(report, plot)

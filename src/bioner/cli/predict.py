@@ -2,7 +2,8 @@
 
 Plain text is read as one document per line (a ``.txt`` file, or ``--from text``) or
 one document per file (a folder of ``.txt`` files). The output carries the predicted
-entities with their scores, and ``OUT.timing.json`` the time each document took.
+entities with their scores, and ``OUT.timing.json`` the time each document took. With
+``--link INDEX`` (or a model saved with a ``[link]`` table) each mention gets a concept ID.
 """
 
 from __future__ import annotations
@@ -30,21 +31,32 @@ def predict(
         str | None,
         typer.Option("--labels", help="Comma-separated labels to tag (any, for span and generative models)."),
     ] = None,
+    link: Annotated[
+        Path | None,
+        typer.Option("--link", metavar="INDEX", help="Link every mention to a concept ID with this link index."),
+    ] = None,
+    no_link: Annotated[bool, typer.Option("--no-link", help="Do not link, even if the model names an index.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Tag documents with a trained model; their own entities, if any, are replaced."""
+    from bioner.api import model_linker
     from bioner.formats import guess_format, write_documents
     from bioner.formats.plain import read_input
-    from bioner.models.registry import load_model, predict_timed
+    from bioner.models.registry import load_model, predict_timed, read_model_config
     from bioner.timing import write_sidecar
 
     err = Console(stderr=True, quiet=quiet)
     out_fmt = to_fmt or guess_format(target)
     report = Report()
     docs = read_input(source, from_fmt, report)
+    if link is not None and no_link:
+        raise BionerError("choose one of --link and --no-link")
     tagger = load_model(model)
+    linker = model_linker(model, read_model_config(model), False if no_link else link)
     wanted = parse_label_list(labels)
     predicted, timing = predict_timed(tagger, docs, labels=wanted, report=report, progress=not quiet)
+    if linker is not None:
+        predicted = linker.link(predicted, report)
     losses = write_documents(predicted, target, out_fmt)
     write_sidecar(timing, target)
     for line in [*report.lines(), *losses.lines()]:

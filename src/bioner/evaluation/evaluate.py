@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from bioner.evaluation.ids import IdScores, add_id_counts, id_scores_from
 from bioner.evaluation.matching import SCHEMES
 from bioner.evaluation.report import EvalReport
 from bioner.evaluation.scores import Scores, Tally, matched_documents
@@ -30,6 +31,7 @@ def evaluate(
     pred: Iterable[Document],
     labels: Sequence[str] | None = None,
     timing: Timing | None = None,
+    ids: bool = False,
 ) -> EvalReport:
     """Score ``pred`` against ``gold``.
 
@@ -37,12 +39,15 @@ def evaluate(
     predicted document the gold lacks, a repeated id or a changed text raises
     :class:`~bioner.errors.BionerError`. With ``labels``, only mentions of those labels
     are scored (the rest are counted in ``EvalReport.ignored``) and the per-label table
-    lists exactly those labels; otherwise it lists every label seen, sorted.
+    lists exactly those labels; otherwise it lists every label seen, sorted. With ``ids``,
+    the report also scores mentions end to end with their concept IDs
+    (:mod:`bioner.evaluation.ids`).
     """
     overall, per_label, by_length = Tally(), Tally(), Tally()
     documents = unpredicted = 0
     seen: set[str] = set()
     ignored = {"gold": 0, "predicted": 0}
+    id_totals: dict[str, list[int]] = {}
     for doc in matched_documents(gold, pred, labels):
         documents += 1
         unpredicted += not doc.predicted
@@ -58,7 +63,10 @@ def evaluate(
             overall.add_matching(scheme, result, [""] * len(doc.gold), [""] * len(doc.pred))
             per_label.add_matching(scheme, result, gold_labels, pred_labels)
             by_length.add_matching(scheme, result, gold_lengths, pred_lengths)
+        if ids:
+            add_id_counts(id_totals, doc)
     label_order = list(dict.fromkeys(labels)) if labels is not None else sorted(seen)
+    id_report: IdScores | None = id_scores_from(id_totals, label_order) if ids else None
     return EvalReport(
         documents=documents,
         overall=overall.table([""])[""],
@@ -67,4 +75,5 @@ def evaluate(
         timing=timing,
         ignored=ignored,
         unpredicted=unpredicted,
+        ids=id_report,
     )

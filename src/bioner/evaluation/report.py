@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bioner.evaluation.ids import IdScores
 from bioner.evaluation.matching import SCHEMES
 from bioner.evaluation.scores import Scores
 from bioner.timing import Timing
@@ -22,7 +23,8 @@ class EvalReport:
 
     ``ignored`` counts the gold and predicted mentions left out because their label was
     not among the labels asked for; ``unpredicted`` the gold documents the predictions
-    lack (scored, their mentions all missed).
+    lack (scored, their mentions all missed); ``ids`` holds the end-to-end mention +
+    concept ID scores when they were asked for.
     """
 
     documents: int
@@ -32,6 +34,7 @@ class EvalReport:
     timing: Timing | None = None
     ignored: dict[str, int] = field(default_factory=lambda: {"gold": 0, "predicted": 0})
     unpredicted: int = 0
+    ids: IdScores | None = None
 
     @property
     def macro(self) -> dict[str, dict[str, float]]:
@@ -60,6 +63,8 @@ class EvalReport:
         }
         if self.timing is not None:
             out["timing"] = self.timing.to_dict()
+        if self.ids is not None:
+            out["ids"] = self.ids.to_dict()
         return out
 
     def to_markdown(self) -> str:
@@ -83,6 +88,8 @@ class EvalReport:
             cells = " | ".join(_pct(macro[sc][m]) for sc in _TABLE_SCHEMES for m in ("precision", "recall", "f1"))
             lines.append(f"| *macro* | | | {cells} |")
         lines += ["", *_slice_table("length", self.by_length)]
+        if self.ids is not None:
+            lines += ["", *self.ids.to_markdown()]
         if any(self.ignored.values()):
             lines += [
                 "",

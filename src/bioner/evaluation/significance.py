@@ -15,8 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bioner.errors import BionerError
+from bioner.evaluation.ids import document_id_counts
 from bioner.evaluation.matching import SCHEMES, Scheme
-from bioner.evaluation.scores import credit_counts, matched_documents
+from bioner.evaluation.scores import MatchedDocument, credit_counts, matched_documents
 from bioner.types import Document
 
 _CHUNK = 2_000_000
@@ -44,13 +45,32 @@ class Comparison:
 
 
 def document_counts(
-    gold: Iterable[Document], pred: Iterable[Document], scheme: Scheme = "strict", labels: Sequence[str] | None = None
+    gold: Iterable[Document],
+    pred: Iterable[Document],
+    scheme: Scheme = "strict",
+    labels: Sequence[str] | None = None,
+    ids: bool = False,
 ) -> NDArray[np.float64]:
-    """One row ``(credit, possible, actual)`` per gold document, in gold order."""
+    """One row ``(credit, possible, actual)`` per gold document, in gold order.
+
+    With ``ids``, credit is for the right span, type and concept ID (the ``strict`` matching).
+    """
     if scheme not in SCHEMES:
         raise BionerError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
-    rows = [credit_counts(d.matchings[scheme]) for d in matched_documents(gold, pred, labels, (scheme,))]
+    if ids:
+        rows = [_id_counts(d) for d in matched_documents(gold, pred, labels, ("strict",))]
+    else:
+        rows = [credit_counts(d.matchings[scheme]) for d in matched_documents(gold, pred, labels, (scheme,))]
     return np.array(rows, dtype=np.float64).reshape(len(rows), 3)
+
+
+def _id_counts(doc: MatchedDocument) -> tuple[float, int, int]:
+    """``(right ID, possible, actual)`` of one document, all labels together."""
+    counts = document_id_counts(doc).values()
+    right = sum(c[0] for c in counts)
+    possible = sum(c[0] + c[1] + c[2] for c in counts)
+    actual = sum(c[0] + c[1] + c[3] for c in counts)
+    return float(right), possible, actual
 
 
 def f1(counts: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -71,14 +91,18 @@ def compare(
     seed: int = 0,
     confidence: float = 0.95,
     labels: Sequence[str] | None = None,
+    ids: bool = False,
 ) -> Comparison:
-    """Both systems' F1, the paired bootstrap interval of F1(A) − F1(B) and the approximate-randomization p-value."""
+    """Both systems' F1, the paired bootstrap interval of F1(A) − F1(B) and the approximate-randomization p-value.
+
+    With ``ids``, F1 is end to end: span, type and concept ID right.
+    """
     gold_docs = list(gold)
-    a = document_counts(gold_docs, pred_a, scheme, labels)
-    b = document_counts(gold_docs, pred_b, scheme, labels)
+    a = document_counts(gold_docs, pred_a, scheme, labels, ids)
+    b = document_counts(gold_docs, pred_b, scheme, labels, ids)
     delta, low, high = _bootstrap(a, b, n, seed, confidence)
     return Comparison(
-        scheme=scheme,
+        scheme="strict+ids" if ids else scheme,
         documents=len(gold_docs),
         f1_a=float(f1(a.sum(axis=0))),
         f1_b=float(f1(b.sum(axis=0))),

@@ -52,9 +52,11 @@ class TfidfRetriever:
             analyzer="char_wb", ngram_range=(3, 3), lowercase=True, dtype=np.float32
         )
         self._matrix: Any = None
+        self._rows: Any = None
 
     def fit(self, names: Sequence[str]) -> None:
         self._matrix = self._vectorizer.fit_transform(names).T.tocsr() if names else None
+        self._rows = None
 
     def search(self, queries: Sequence[str], k: int) -> tuple[Scores, Indices]:
         if self._matrix is None or not queries:
@@ -67,6 +69,22 @@ class TfidfRetriever:
             out_scores.append(scores)
             out_indices.append(indices)
         return np.concatenate(out_scores), np.concatenate(out_indices)
+
+    def pair_scores(self, queries: Sequence[str], indices: Indices) -> Scores:
+        """The cosine of query ``i`` with each name of row ``i`` of ``indices`` (0 where the index is -1).
+
+        The linker combines these with dense scores for candidates that only one retriever found.
+        """
+        scores = np.zeros(indices.shape, dtype=np.float32)
+        if self._matrix is None or not queries or not indices.size:
+            return scores
+        if self._rows is None:
+            self._rows = self._matrix.T.tocsr()
+        rows, cols = np.nonzero(indices >= 0)
+        query_vectors = self._vectorizer.transform(queries).tocsr()
+        products = query_vectors[rows].multiply(self._rows[indices[rows, cols]]).sum(axis=1)
+        scores[rows, cols] = np.asarray(products, dtype=np.float32).ravel()
+        return scores
 
 
 class EmbeddingRetriever:

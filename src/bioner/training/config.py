@@ -1,6 +1,7 @@
 """The typed configuration of a training run: TOML files, ``--set a.b=value`` overrides, the resolved copy.
 
-A config has four tables, ``[data]``, ``[model]``, ``[train]`` and ``[dbr]``; every key has a
+A config has five tables, ``[data]``, ``[model]``, ``[train]``, ``[dbr]`` and ``[link]`` (the
+entity linker run after prediction, saved with the model); every key has a
 default, so a file names only what it changes. ``[model]`` is the chosen backend's settings
 (``model.backend`` picks the backend, :mod:`bioner.models.registry`), so a key of another
 backend is an error naming both. Unknown keys, values of the wrong type and non-finite
@@ -24,11 +25,12 @@ from bioner.backbones import DEFAULT_BACKBONE
 from bioner.errors import BionerError
 from bioner.formats.common import open_write
 from bioner.knowledge.dense import DbrConfig
+from bioner.linking.linker import LinkConfig
 from bioner.models.base import BackendSettings
 from bioner.models.registry import DEFAULT_BACKEND, check_key, settings_from
 from bioner.settings import as_table, assign, choice_problems, fill, parse_value
 
-__all__ = ["DEFAULT_BACKBONE", "Config", "DataConfig", "DbrConfig", "TrainConfig", "load_config"]
+__all__ = ["DEFAULT_BACKBONE", "Config", "DataConfig", "DbrConfig", "LinkConfig", "TrainConfig", "load_config"]
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Config:
     model: BackendSettings = field(default_factory=_default_model)
     train: TrainConfig = field(default_factory=TrainConfig)
     dbr: DbrConfig = field(default_factory=DbrConfig)
+    link: LinkConfig = field(default_factory=LinkConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict without ``None`` values (TOML has no null); ``[model]`` starts with its backend."""
@@ -109,7 +112,7 @@ class Config:
         return Path(path)
 
 
-_TABLES = ("data", "model", "train", "dbr")
+_TABLES = ("data", "model", "train", "dbr", "link")
 TRAIN_CHOICES = {"precision": ("auto", "bf16", "fp32"), "schedule": ("linear", "constant")}
 SHORTHANDS = {"dbr": "dbr.mode"}
 """Top-level keys that stand for a key of a table (``dbr = "retrieved"`` is ``dbr.mode``)."""
@@ -136,6 +139,7 @@ def load_config(path: str | Path | None = None, overrides: Iterable[str] = ()) -
     if path is not None:
         _resolve_paths(config.data, Path(path).resolve().parent)
         _resolve_paths(config.dbr, Path(path).resolve().parent)
+        _resolve_paths(config.link, Path(path).resolve().parent)
     return apply_overrides(config, overrides)
 
 
@@ -228,12 +232,13 @@ def validate(config: Config, source: str = "<config>") -> None:
     if data.corpus is not None and data.train is not None:
         problems.append("give either data.corpus or data.train (files), not both")
     problems.extend(config.dbr.problems())
+    problems.extend(config.link.problems())
     if problems:
         raise BionerError(f"{source}: {problems[0]}")
 
 
-def _resolve_paths(data: DataConfig | DbrConfig, base: Path) -> None:
-    for name in ("train", "dev", "test", "data_dir", "kb", "cache_dir"):
+def _resolve_paths(data: DataConfig | DbrConfig | LinkConfig, base: Path) -> None:
+    for name in ("train", "dev", "test", "data_dir", "kb", "cache_dir", "index"):
         value = getattr(data, name, None)
         if value is not None and not Path(value).expanduser().is_absolute():
             setattr(data, name, str((base / value).resolve()))
