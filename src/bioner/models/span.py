@@ -518,7 +518,7 @@ def _quiet_gliner() -> Iterator[None]:
     from transformers.utils import logging as hf_logging
 
     level = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     try:
         with warnings.catch_warnings(), quiet_loading():
             warnings.simplefilter("ignore")
