@@ -7,6 +7,7 @@ entities with their scores, and ``OUT.timing.json`` the time each document took.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +31,9 @@ def predict(
         str | None,
         typer.Option("--labels", help="Comma-separated labels to tag (any, for span and generative models)."),
     ] = None,
+    nested: Annotated[
+        bool, typer.Option("--nested", help="Keep nested spans (span models; default: flat, the best of overlaps).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Tag documents with a trained model; their own entities, if any, are replaced."""
@@ -43,6 +47,12 @@ def predict(
     report = Report()
     docs = read_input(source, from_fmt, report)
     tagger = load_model(model)
+    if nested:
+        if not hasattr(tagger.settings, "nested"):
+            raise BionerError(
+                f"--nested: the {tagger.settings.backend} backend tags flat spans only (use a span model)"
+            )
+        tagger.settings = dataclasses.replace(tagger.settings, nested=True)  # type: ignore[call-arg]
     wanted = parse_label_list(labels)
     predicted, timing = predict_timed(tagger, docs, labels=wanted, report=report, progress=not quiet)
     losses = write_documents(predicted, target, out_fmt)
