@@ -89,7 +89,7 @@ def table2(args: argparse.Namespace, runs: Path, log: Path) -> dict[str, Any]:
         encoder = [f"data.corpus={corpus}", *([f"model.labels={json.dumps(spec['labels'])}"] if spec["labels"] else [])]
         results[corpus] = {}
         for system, config, extra in (
-            ("span", f"configs/span/{corpus}.toml", []),
+            ("span", f"configs/span/{corpus}.toml", args.span_set),
             ("encoder", spec["encoder"], encoder),
         ):
             model = runs / f"{system}-{corpus}"
@@ -112,7 +112,7 @@ def zeroshot(args: argparse.Namespace, runs: Path, log: Path) -> dict[str, Any]:
         f"train.batch_size={args.batch_size}",
         f"train.learning_rate={args.learning_rate}",
     ]
-    train_once("configs/span/bc5cdr.toml", model, overrides, log)
+    train_once("configs/span/bc5cdr.toml", model, [*overrides, *args.span_set], log)
     tagger = load(model)
     out: dict[str, Any] = {
         "trained_on": "bc5cdr",
@@ -192,6 +192,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--span-set", nargs="*", default=[], help="extra --set overrides of the span runs")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "span-bench")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "span_vs_encoder.json")
     args = parser.parse_args()
