@@ -41,7 +41,14 @@ from bioner.errors import BionerError, Report
 from bioner.extras import need
 from bioner.models.base import BackendSettings, Runtime, TrainingData, TrainingTask
 from bioner.models.registry import read_model_config, register, saved_runtime, settings_from
-from bioner.models.segments import first_line, quiet_loading, read_json, save_model_files, sentence_regions
+from bioner.models.segments import (
+    first_line,
+    quiet_loading,
+    read_json,
+    save_model_files,
+    sentence_regions,
+    windowing_tokenizer,
+)
 from bioner.models.windows import merge_windows
 from bioner.progress import progress_bar
 from bioner.text import tokenize
@@ -418,7 +425,7 @@ class SpanTagger:
     def _subtokens(self, doc: Document, words: Sequence[Span]) -> list[int]:
         if not words:
             return []
-        tokenizer = self._ready().data_processor.transformer_tokenizer
+        tokenizer = windowing_tokenizer(self._ready().data_processor.transformer_tokenizer)  # bioner windows it
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             encoded = tokenizer([doc.text[s:e] for s, e in words], is_split_into_words=True, add_special_tokens=False)
