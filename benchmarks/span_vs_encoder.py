@@ -136,6 +136,8 @@ def zeroshot(args: argparse.Namespace, runs: Path, log: Path) -> dict[str, Any]:
 
 def truncation(args: argparse.Namespace, runs: Path) -> dict[str, Any]:
     """Gold entities in the last fifth of 20 joined abstracts: bioner's windows against ``predict_entities``."""
+    import dataclasses
+
     from bioner import load
     from bioner.corpora import load_corpus
     from bioner.errors import Report
@@ -143,6 +145,8 @@ def truncation(args: argparse.Namespace, runs: Path) -> dict[str, Any]:
 
     tagger = load(runs / "span-bc5cdr")
     model = tagger.model
+    if args.truncation_threshold is not None:  # a short schedule can leave every score under 0.5
+        model.settings = dataclasses.replace(model.settings, threshold=args.truncation_threshold)  # type: ignore[attr-defined]
     abstracts = load_corpus("bc5cdr", splits=["test"]).splits["test"][:20]
     text, entities = "", []
     for doc in abstracts:
@@ -177,6 +181,7 @@ def truncation(args: argparse.Namespace, runs: Path) -> dict[str, Any]:
         "characters": len(long_doc.text),
         "whitespace_words": words,
         "max_len": model.settings.max_len,  # type: ignore[attr-defined]
+        "threshold": model.settings.threshold,  # type: ignore[attr-defined]
         "gold_in_last_fifth": len(gold),
         "bioner": {**found(ours), "report": report.lines()},
         "plain_predict_entities": found(theirs),
@@ -193,6 +198,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--span-set", nargs="*", default=[], help="extra --set overrides of the span runs")
+    parser.add_argument(
+        "--truncation-threshold", type=float, default=None, help="span threshold of the truncation test"
+    )
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "span-bench")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "span_vs_encoder.json")
     args = parser.parse_args()
