@@ -134,8 +134,11 @@ def zeroshot(args: argparse.Namespace, runs: Path, log: Path) -> dict[str, Any]:
     return out
 
 
-def truncation(args: argparse.Namespace, runs: Path) -> dict[str, Any]:
-    """Gold entities in the last fifth of 20 joined abstracts: bioner's windows against ``predict_entities``."""
+def truncation(
+    args: argparse.Namespace, runs: Path, corpus: str = "bc5cdr", count: int = 20, threshold: float | None = None
+) -> dict[str, Any]:
+    """Gold entities in the last fifth of ``count`` joined test documents: bioner's windows against
+    ``predict_entities`` on the same model (``span-<corpus>``) at the same threshold."""
     import dataclasses
 
     from bioner import load
@@ -143,17 +146,17 @@ def truncation(args: argparse.Namespace, runs: Path) -> dict[str, Any]:
     from bioner.errors import Report
     from bioner.types import Document, Entity
 
-    tagger = load(runs / "span-bc5cdr")
+    tagger = load(runs / f"span-{corpus}")
     model = tagger.model
-    if args.truncation_threshold is not None:  # a short schedule can leave every score under 0.5
-        model.settings = dataclasses.replace(model.settings, threshold=args.truncation_threshold)  # type: ignore[attr-defined]
-    abstracts = load_corpus("bc5cdr", splits=["test"]).splits["test"][:20]
+    if threshold is not None:  # a short schedule can leave every score under 0.5
+        model.settings = dataclasses.replace(model.settings, threshold=threshold)  # type: ignore[attr-defined]
+    abstracts = load_corpus(corpus, splits=["test"]).splits["test"][:count]
     text, entities = "", []
     for doc in abstracts:
         offset = len(text)
         entities += [e.shifted(offset) for e in doc.entities]
         text += doc.text + "\n\n"
-    long_doc = Document("joined-20", text.rstrip(), tuple(e for e in entities if e.end <= len(text.rstrip())))
+    long_doc = Document(f"joined-{count}", text.rstrip(), tuple(e for e in entities if e.end <= len(text.rstrip())))
     tail = int(len(long_doc.text) * 0.8)
     gold = {(e.start, e.end, e.label) for e in long_doc.entities if e.start >= tail}
     report = Report()
@@ -178,6 +181,8 @@ def truncation(args: argparse.Namespace, runs: Path) -> dict[str, Any]:
 
     words = len(long_doc.text.split())
     return {
+        "corpus": corpus,
+        "documents_joined": count,
         "characters": len(long_doc.text),
         "whitespace_words": words,
         "max_len": model.settings.max_len,  # type: ignore[attr-defined]
@@ -221,7 +226,8 @@ def main() -> None:
         elif part == "zeroshot":
             results["zeroshot"] = zeroshot(args, args.runs, log)
         elif part == "truncation":
-            results["truncation"] = truncation(args, args.runs)
+            results["truncation"] = truncation(args, args.runs, threshold=args.truncation_threshold)
+            results["truncation_pharmaconer"] = truncation(args, args.runs, "pharmaconer", 400)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         print(f"{part} done; wrote {args.output}", flush=True)
