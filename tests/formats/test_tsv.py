@@ -161,3 +161,27 @@ def test_a_document_id_written_twice_is_refused(tmp_path: Path) -> None:
     docs = [Document("a.txt", "uno"), Document("a", "dos")]
     with pytest.raises(BionerError, match="occurs twice"):
         tsv.write(docs, tmp_path / "t.tsv", annotations=tmp_path / "a.tsv")
+
+
+def test_a_folder_is_a_pair_of_tables_told_apart_by_their_headers(tmp_path: Path) -> None:
+    (tmp_path / "train_texto.tsv").write_bytes(TEXT.read_bytes())
+    (tmp_path / "train_anotaciones.tsv").write_bytes(ANNOTATIONS.read_bytes())
+    assert read_all(tmp_path) == read_all(TEXT, annotations=ANNOTATIONS)
+
+
+def test_a_folder_without_a_text_table_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "ann.tsv").write_bytes(ANNOTATIONS.read_bytes())
+    with pytest.raises(BionerError, match="one text table and at most one annotation table, found 0 and 1"):
+        read_all(tmp_path)
+
+
+def test_writing_a_folder_gives_the_submission_tables(tmp_path: Path) -> None:
+    docs = read_all(TEXT, annotations=ANNOTATIONS)
+    report = tsv.write(docs, tmp_path / "submission")
+    assert report.losses["annotation marks (a table without the mark column)"] == sum(len(d.entities) for d in docs)
+    header = (tmp_path / "submission" / "annotations.tsv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "pmid\tfilename\tlabel\toffset1\toffset2\tspan"
+    back = read_all(tmp_path / "submission")
+    assert [[(e.start, e.end, e.label) for e in d.entities] for d in back] == [
+        [(e.start, e.end, e.label) for e in d.entities] for d in docs
+    ]

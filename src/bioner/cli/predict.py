@@ -8,6 +8,7 @@ entities with their scores, and ``OUT.timing.json`` the time each document took.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +37,9 @@ def predict(
         typer.Option("--link", metavar="INDEX", help="Link every mention to a concept ID with this link index."),
     ] = None,
     no_link: Annotated[bool, typer.Option("--no-link", help="Do not link, even if the model names an index.")] = False,
+    nested: Annotated[
+        bool, typer.Option("--nested", help="Keep nested spans (span models; default: flat, the best of overlaps).")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Tag documents with a trained model; their own entities, if any, are replaced."""
@@ -53,6 +57,12 @@ def predict(
         raise BionerError("choose one of --link and --no-link")
     tagger = load_model(model)
     linker = model_linker(model, read_model_config(model), False if no_link else link)
+    if nested:
+        if not hasattr(tagger.settings, "nested"):
+            raise BionerError(
+                f"--nested: the {tagger.settings.backend} backend tags flat spans only (use a span model)"
+            )
+        tagger.settings = dataclasses.replace(tagger.settings, nested=True)  # type: ignore[call-arg]
     wanted = parse_label_list(labels)
     predicted, timing = predict_timed(tagger, docs, labels=wanted, report=report, progress=not quiet)
     if linker is not None:

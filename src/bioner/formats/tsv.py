@@ -8,6 +8,11 @@ optional. Annotation file names end in ``.ann`` where the text table's end in ``
 matched by file name without that extension. Cells are never quoted: a tab or line break inside a
 text would shift the columns, so it is reported as an error when reading and replaced by a space
 (offsets kept) when writing.
+
+A folder stands for one pair of tables, so a config's ``data.train`` (with ``data.format = "tsv"``)
+can name a GenoVarDis split: reading finds its text table and its annotation table by their
+headers, whatever their names; writing makes ``text.tsv`` and ``annotations.tsv`` in the
+submission format (no ``mark`` column), which is what the shared task's scorer reads.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ def read(
 ) -> Iterator[Document]:
     """Documents of a text table, with the entities of the annotation table when one is given."""
     report = report if report is not None else Report()
+    if Path(path).is_dir() and annotations is None:
+        path, annotations = _folder_tables(Path(path))
     texts = list(_rows(path, TEXT_COLUMNS, report))
     by_key: dict[str, tuple[int, Row]] = {}
     for number, row in texts:
@@ -52,6 +59,22 @@ def read(
     for _, row in texts:
         meta = {"pmid": row["pmid"]} if row["pmid"] else {}
         yield Document(row["filename"], row["text"], tuple(entities[_key(row["filename"])]), meta=meta)
+
+
+def _folder_tables(folder: Path) -> tuple[Path, Path | None]:
+    """The text table and the annotation table (if any) of a folder, told apart by their headers."""
+    found: dict[str, list[Path]] = {"text": [], "label": []}
+    for table in sorted(folder.glob("*.tsv")):
+        header = read_text(table, Report()).split("\n", 1)[0].split("\t")
+        for column in found:
+            if column in header:
+                found[column].append(table)
+    if len(found["text"]) != 1 or len(found["label"]) > 1:
+        raise BionerError(
+            f"{folder}: a GenoVarDis folder holds one text table and at most one annotation table, found "
+            f"{len(found['text'])} and {len(found['label'])}"
+        )
+    return found["text"][0], (found["label"][0] if found["label"] else None)
 
 
 def _key(filename: str) -> str:
@@ -118,8 +141,13 @@ def write(
 ) -> Report:
     """Write the text table, and the annotation table when ``annotations`` names a file.
 
-    ``mark=False`` leaves out the ``mark`` column, as the GenoVarDis submission format does.
+    ``mark=False`` leaves out the ``mark`` column, as the GenoVarDis submission format does. A
+    ``path`` that is a folder (or has no suffix) gets ``text.tsv`` and a submission ``annotations.tsv``.
     """
+    folder = Path(path)
+    if annotations is None and (folder.is_dir() or not folder.suffix):
+        report = write(docs, folder / "text.tsv", annotations=folder / "annotations.tsv", mark=False)
+        return report
     report = Report()
     text_rows: list[str] = ["\t".join(TEXT_COLUMNS)]
     columns = [c for c in ANNOTATION_COLUMNS if mark or c != "mark"]
@@ -139,6 +167,11 @@ def write(
         report.lose("sentence spans", doc.sentences is not None)
         report.lose("entity ids", sum(e.id is not None for e in doc.entities))
         count_lost_extras(report, doc.entities, {MARK})
+        if not mark:
+            report.lose(
+                "annotation marks (a table without the mark column)",
+                sum(e.attr(MARK) is not None for e in doc.entities),
+            )
         text = doc.text
         if _BREAKS.search(text):
             report.lose("documents with tabs or line breaks replaced by spaces (offsets kept)", 1)
