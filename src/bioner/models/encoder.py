@@ -30,7 +30,6 @@ from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
-from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 
 from bioner.backbones import resolve_backbone
@@ -53,6 +52,7 @@ from bioner.models.segments import (
     pad_id,
     quiet_loading,
     read_json,
+    reading_weights,
     save_model_files,
     score_segments,
     segment_loss,
@@ -230,15 +230,8 @@ class EncoderTagger:
         """The weights saved in ``folder`` put back into this tagger's model."""
         module = self._ready()
         path = Path(folder) / WEIGHTS_FILE
-        try:
+        with reading_weights(path):
             load_model(module, path)
-        except (
-            OSError,
-            RuntimeError,
-            ValueError,
-            SafetensorError,
-        ) as err:  # truncated or garbage file, other tensors or shapes
-            raise BionerError(f"{path}: not this model's weights: {first_line(err)}") from None
         module.eval()
 
     def _ready(self) -> BackboneTagger:

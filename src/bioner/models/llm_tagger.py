@@ -27,7 +27,6 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from bioner.backbones import DEFAULT_DECODER, resolve_backbone
@@ -53,6 +52,7 @@ from bioner.models.segments import (
     pad_id,
     quiet_loading,
     read_json,
+    reading_weights,
     save_model_files,
     score_segments,
     segment_loss,
@@ -172,10 +172,8 @@ class LLMTagger:
             )
             backbone = peft.get_peft_model(base, lora)
         else:
-            try:
+            with reading_weights(adapter, "adapters"):
                 backbone = peft.PeftModel.from_pretrained(base, adapter, is_trainable=False)
-            except (OSError, RuntimeError, ValueError, SafetensorError) as err:
-                raise BionerError(f"{adapter}: not this model's adapters: {first_line(err)}") from None
         self.tokenizer = windowing_tokenizer(tokenizer)
         self.module = BackboneTagger(backbone, int(base.config.hidden_size), len(TAGS), self.settings.dropout)
         self._prefixes = {}
@@ -222,21 +220,16 @@ class LLMTagger:
     def _load_head(self, folder: Path) -> None:
         module = self._ready()
         path = folder / HEAD_FILE
-        try:
+        with reading_weights(path, "head"):
             module.head.load_state_dict(load_file(path))
-        except (OSError, RuntimeError, ValueError, SafetensorError) as err:
-            raise BionerError(f"{path}: not this model's head: {first_line(err)}") from None
         module.eval()
 
     def restore(self, folder: str | Path) -> None:
         """The adapters and head saved in ``folder`` put back into this tagger's model."""
         peft = need("peft", "llm", "the llm-tagger")
         path = Path(folder) / ADAPTER_DIR / "adapter_model.safetensors"
-        try:
-            adapters = load_file(path)
-            peft.set_peft_model_state_dict(self.peft_model(), adapters)
-        except (OSError, RuntimeError, ValueError, SafetensorError) as err:
-            raise BionerError(f"{path}: not this model's adapters: {first_line(err)}") from None
+        with reading_weights(path, "adapters"):
+            peft.set_peft_model_state_dict(self.peft_model(), load_file(path))
         self._load_head(Path(folder))
 
     def peft_model(self) -> Any:

@@ -212,6 +212,17 @@ def first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
+@contextmanager
+def reading_weights(path: str | Path, what: str = "weights") -> Iterator[None]:
+    """A truncated or garbage safetensors file, or one with other tensors or shapes, as one line naming it."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except (OSError, RuntimeError, ValueError, SafetensorError) as err:
+        raise BionerError(f"{path}: not this model's {what}: {first_line(err)}") from None
+
+
 def pad_id(tokenizer: Any) -> int:
     """The padding id: the tokenizer's pad token, else its end-of-sequence token (decoders), else 0."""
     for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):

@@ -45,6 +45,7 @@ from bioner.models.segments import (
     first_line,
     quiet_loading,
     read_json,
+    reading_weights,
     save_model_files,
     sentence_regions,
     windowing_tokenizer,
@@ -228,15 +229,12 @@ class SpanTagger:
 
     def restore(self, folder: str | Path) -> None:
         """The weights saved in ``folder`` put back into this model."""
-        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
         model = self._ready()
         path = Path(folder) / WEIGHTS_FILE
-        try:
+        with reading_weights(path):
             model.model.load_state_dict(load_file(path), strict=True)
-        except (OSError, RuntimeError, ValueError, SafetensorError) as err:
-            raise BionerError(f"{path}: not this model's weights: {first_line(err)}") from None
         model.eval()
 
     def _ready(self) -> Any:
