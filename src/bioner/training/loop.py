@@ -124,15 +124,16 @@ def fit(
     bar = progress_bar(console, unit="batch", enabled=progress)
     with bar:
         batch_task = bar.add_task("epoch", total=batches_per_epoch, info="")
-        for epoch in range(state["epoch"] + 1, cfg.epochs + 1):
+        first_epoch = state["epoch"] + 1
+        for epoch in range(first_epoch, cfg.epochs + 1):
             if cfg.max_steps and state["step"] >= cfg.max_steps:
                 result.stopped = "max_steps"
                 break
             if cfg.patience and state["bad_epochs"] >= cfg.patience:
                 result.stopped = "early stopping"
                 break
-            if deadline is not None and time.monotonic() >= deadline:
-                result.stopped = "max_minutes"
+            if deadline is not None and epoch > first_epoch and time.monotonic() >= deadline:
+                result.stopped = "max_minutes"  # checked from the second epoch: every run saves a model
                 break
             started = time.perf_counter()
             bar.reset(batch_task, total=batches_per_epoch, description=f"epoch {epoch}/{cfg.epochs}", info="")
