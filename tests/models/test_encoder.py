@@ -314,3 +314,11 @@ def test_resume_with_a_changed_model_setting_is_refused_before_any_weight_is_loa
 def resolve_backbone_path(trained: Trained) -> str:
     """The backbone the trained fixture was made from, as its config names it."""
     return str(trained.tagger.settings.backbone)
+
+
+def test_labels_given_out_of_order_train_a_model_that_loads(tiny_backbone: Path, tmp_path: Path) -> None:
+    labels = sorted({e.label for d in TRAIN for e in d.entities}, reverse=True)
+    assert len(labels) > 1
+    config = _config(tiny_backbone, f"model.labels={json.dumps(labels)}", "train.max_steps=1")
+    tagger, _ = fit(TRAIN, [], config, tmp_path)
+    assert load_tagger(tmp_path).predict(TEST) == tagger.predict(TEST)
