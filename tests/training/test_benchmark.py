@@ -71,6 +71,18 @@ def test_a_benchmark_trains_tests_compares_and_reuses_its_runs(
     run_benchmark(bench, out)
     assert (out / "benchmark-test.md").read_text() == table
 
+    # a model trained elsewhere is tested as it is, its folder untouched
+    trained = out / "plain" / "toy" / "seed-1"
+    before = sorted(p.name for p in trained.iterdir())
+    extra = f'[[system]]\nname = "elsewhere"\nmodel = "{trained}"\n'
+    (tmp_path / "more.toml").write_text(
+        (tmp_path / "bench.toml").read_text().replace("[files.toy]", extra + "[files.toy]")
+    )
+    more = run_benchmark(load_benchmark(tmp_path / "more.toml"), out)  # plain and crf reused, not trained
+    scores = {(c.system, c.split): c.report.overall["strict"].f1 for c in more}
+    assert scores[("elsewhere", "test")] == scores[("plain", "test")]
+    assert sorted(p.name for p in trained.iterdir()) == before
+
     # a cell killed during training (checkpoint, no mark) resumes from its checkpoint
     calls: list[bool] = []
     monkeypatch.setattr(benchmark_module, "fit", lambda *a, **k: calls.append(k["resume"]) or _Result())

@@ -51,6 +51,8 @@ class System:
     name: str
     config: Path | None
     overrides: tuple[str, ...] = ()
+    model: Path | None = None
+    """A model trained elsewhere (a run folder, read only): tested as it is, not trained again."""
 
 
 @dataclass(frozen=True)
@@ -104,16 +106,22 @@ def load_benchmark(path: str | Path) -> Benchmark:
     for i, table in enumerate(_list(raw, "system", source, required=True)):
         if not isinstance(table, dict) or not isinstance(table.get("name"), str):
             raise BionerError(f'{source}: system {i + 1} needs a name (name = "...")')
-        extra = sorted(set(table) - {"name", "config", "set"})
+        extra = sorted(set(table) - {"name", "config", "set", "model"})
         if extra:
-            raise BionerError(f"{source}: system {table['name']!r}: unknown key {extra[0]!r} (keys: name, config, set)")
+            raise BionerError(
+                f"{source}: system {table['name']!r}: unknown key {extra[0]!r} (keys: name, config, set, model)"
+            )
+        model = table.get("model")
+        if model is not None and (not isinstance(model, str) or not (base / model / "config.toml").is_file()):
+            raise BionerError(f"{source}: system {table['name']!r}: model {model!r} is not a trained model folder")
         config = table.get("config")
         overrides = table.get("set", [])
         if config is not None and not isinstance(config, str):
             raise BionerError(f"{source}: system {table['name']!r}: config must be a path")
         if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
             raise BionerError(f'{source}: system {table["name"]!r}: set must be a list of "key=value" strings')
-        systems.append(System(table["name"], base / config if config else None, tuple(overrides)))
+        trained = base / model if model else None
+        systems.append(System(table["name"], base / config if config else None, tuple(overrides), trained))
     names = [s.name for s in systems]
     if len(set(names)) != len(names):
         raise BionerError(f"{source}: two systems share a name")
@@ -179,13 +187,17 @@ def run_benchmark(
             for system in bench.systems:
                 config = cell_config(system, corpus, seed, bench)
                 folder = out / system.name / corpus / f"seed-{seed}"
-                splits = load_splits(config.data, ("train", "dev", *bench.splits), report)
-                _train_cell(config, splits, folder, bench.train_limit, progress, report)
+                model = system.model or folder
+                if system.model is None:
+                    splits = load_splits(config.data, ("train", "dev", *bench.splits), report)
+                    _train_cell(config, splits, folder, bench.train_limit, progress, report)
+                else:
+                    splits = load_splits(config.data, bench.splits, report)
                 for split in bench.splits:
                     gold = golds.setdefault((corpus, split), splits[split])
                     key = (system.name, corpus, seed, split)
-                    predictions[key], timings[key] = _predict_cell(folder, split, gold, progress, report)
-                labels.setdefault(corpus, list(model_config(folder).model.labels))
+                    predictions[key], timings[key] = _predict_cell(model, folder, split, gold, progress, report)
+                labels.setdefault(corpus, list(model_config(model).model.labels))
     cells = []
     for (name, corpus, seed, split), pred in predictions.items():
         gold = golds[(corpus, split)]
@@ -221,13 +233,13 @@ def _train_cell(
 
 
 def _predict_cell(
-    folder: Path, split: str, gold: Sequence[Document], progress: bool, report: Report
+    model: Path, folder: Path, split: str, gold: Sequence[Document], progress: bool, report: Report
 ) -> tuple[list[Document], Timing | None]:
-    """The cell's predictions on ``split`` (with their timing), made once and then read back."""
+    """The predictions of ``model`` on ``split`` (with their timing), made once into ``folder`` and then read back."""
     path = folder / f"predictions-{split}.jsonl"
     if path.is_file():
         return list(read_documents(path)), read_sidecar(path)
-    tagger = load_model(folder)
+    tagger = load_model(model)
     predicted, timing = predict_timed(tagger, gold, report=report, progress=progress)
     write_documents(predicted, path)
     write_sidecar(timing, path)
