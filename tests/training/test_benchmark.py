@@ -108,3 +108,12 @@ def test_bad_benchmark_files_are_one_line_errors(tiny_backbone: Path, tmp_path: 
         load_benchmark(tmp_path / "bad.toml")
     with pytest.raises(BionerError, match="no such benchmark file"):
         load_benchmark(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "configs" / "benchmarks").glob("*.toml")))
+def test_the_shipped_benchmark_configs_resolve_to_valid_training_configs(path: Path) -> None:
+    bench = load_benchmark(path)
+    for system in bench.systems:
+        for corpus in bench.corpora:
+            config = benchmark_module.cell_config(system, corpus, bench.seeds[0], bench)
+            assert config.data.corpus == corpus and config.train.seed == bench.seeds[0]
