@@ -322,3 +322,77 @@ def test_labels_given_out_of_order_train_a_model_that_loads(tiny_backbone: Path,
     config = _config(tiny_backbone, f"model.labels={json.dumps(labels)}", "train.max_steps=1")
     tagger, _ = fit(TRAIN, [], config, tmp_path)
     assert load_tagger(tmp_path).predict(TEST) == tagger.predict(TEST)
+
+
+def _built(backbone: Path, labels_by_corpus: dict[str, list[str]] | None = None, **settings: Any) -> EncoderTagger:
+    from bioner.models.encoder import EncoderSettings
+
+    tagger = EncoderTagger(EncoderSettings(backbone=str(backbone), labels=["Disease", "Gene"], **settings))
+    tagger.build(labels_by_corpus or {"": ["Disease", "Gene"]}, Report())
+    return tagger
+
+
+def test_document_context_reads_the_neighbouring_sentences_but_tags_only_its_own(tiny_backbone: Path) -> None:
+    doc = TRAIN[0]  # two sentences
+    alone = _built(tiny_backbone)
+    with_context = _built(tiny_backbone, context=4)
+    sentences, plain = alone.featurize([doc], gold=True, report=None)
+    _, widened = with_context.featurize([doc], gold=True, report=None)
+    assert len(sentences) == 2 and len(plain) == len(widened) == 2
+    first, second = plain
+    cls, sep = first.input_ids[0], first.input_ids[-1]
+    first_words, second_words = first.input_ids[1:-1], second.input_ids[1:-1]
+    # sentence 1 gets the first 4 sub-tokens of sentence 2 after it, sentence 2 the last 4 of sentence 1 before it
+    assert widened[0].input_ids == [cls, *first_words, *second_words[:4], sep]
+    assert widened[1].input_ids == [cls, *first_words[-4:], *second_words, sep]
+    assert widened[0].labels == first.labels and widened[1].labels == second.labels  # context is never trained on
+    assert widened[0].word_index == first.word_index
+    assert widened[1].word_index == [i + 4 for i in second.word_index]
+    # predictions still cover each sentence's own words only, at valid character spans
+    predicted = with_context.predict([doc])
+    _check_valid([doc], predicted, {"Disease", "Gene"})
+
+
+def test_corpus_prefix_puts_the_corpus_name_before_the_words(tiny_backbone: Path) -> None:
+    mixture = {"genes": ["Gene"], "diseases": ["Disease"]}
+    plain = _built(tiny_backbone, mixture)
+    prefixed = _built(tiny_backbone, mixture, corpus_prefix=True)
+    doc = with_corpus(TRAIN[0].with_entities([e for e in TRAIN[0].entities if e.label == "Disease"]), "diseases")
+    segment = plain.featurize([doc], gold=True, report=None)[1][0]
+    lead = prefixed.featurize([doc], gold=True, report=None)[1][0]
+    name = prefixed.tokenizer(["diseases"], is_split_into_words=True, add_special_tokens=False)["input_ids"]
+    cls, sep = segment.input_ids[0], segment.input_ids[-1]
+    assert lead.input_ids == [cls, *name, sep, *segment.input_ids[1:]]
+    assert lead.labels == segment.labels and lead.tag_range == segment.tag_range
+    assert lead.word_index == [i + len(name) + 1 for i in segment.word_index]
+    unseen = prefixed.featurize([TRAIN[0]], gold=False, report=None)[1][0]  # no corpus: no prefix
+    assert unseen.input_ids == segment.input_ids
+
+
+def test_mean_pooling_gives_each_word_its_sub_token_range(tiny_backbone: Path) -> None:
+    tagger = _built(tiny_backbone, pooling="mean")
+    segment = tagger.featurize([TRAIN[0]], gold=True, report=None)[1][0]
+    assert len(segment.word_end) == len(segment.word_index)
+    assert segment.word_end[:-1] == segment.word_index[1:]  # words are contiguous
+    assert segment.word_end[-1] == len(segment.input_ids) - 1  # the last word ends before [SEP]
+    assert _built(tiny_backbone).featurize([TRAIN[0]], gold=True, report=None)[1][0].word_end == []
+
+
+@pytest.mark.slow
+def test_a_crf_head_with_mean_pooling_trains_saves_and_loads_its_transitions(
+    tiny_backbone: Path, tmp_path: Path
+) -> None:
+    tagger, result = fit(TRAIN, DEV, _config(tiny_backbone, "model.head=crf", "model.pooling=mean"), tmp_path)
+    assert isinstance(tagger, EncoderTagger) and tagger.module is not None and tagger.module.crf is not None
+    losses = [e["train_loss"] for e in result.epochs]
+    assert losses[-1] < losses[0]
+    transitions = tagger.module.crf.transitions.detach().clone()
+    assert transitions.abs().sum() > 0  # learned, not left at zero
+    loaded = load_tagger(tmp_path)
+    assert isinstance(loaded, EncoderTagger) and loaded.module is not None and loaded.module.crf is not None
+    assert torch.equal(loaded.module.crf.transitions, transitions)
+    predicted = tagger.predict(TEST)
+    assert loaded.predict(TEST) == predicted
+    _check_valid(TEST, predicted, {"Disease", "Gene"})
+    with pytest.raises(BionerError, match=r"model\.head must be one of softmax, crf"):
+        _config(tiny_backbone, "model.head=lstm")

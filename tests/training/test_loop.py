@@ -220,3 +220,55 @@ def test_epoch_lines_are_not_wrapped_at_the_console_width(tmp_path: Path) -> Non
     )
     [line] = [line for line in buffer.getvalue().splitlines() if line.strip()]
     assert line.startswith("epoch 1/1  loss ") and line.endswith("(best, saved)")
+
+
+def test_layer_decay_gives_deeper_layers_lower_rates_and_the_head_the_full_rate() -> None:
+    from transformers import BertConfig, BertModel
+
+    from bioner.models.head import BackboneTagger
+    from bioner.training.loop import layer_depth, parameter_groups
+
+    bert = BertModel(
+        BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=8)
+    )
+    module = BackboneTagger(bert, 8, 3)
+    assert layer_depth("backbone.embeddings.word_embeddings.weight") == 0
+    assert layer_depth("backbone.encoder.layer.1.output.dense.weight") == 2
+    assert layer_depth("head.linear.weight") is None
+    assert layer_depth("model.layers.11.mlp.up_proj.weight") == 12  # Llama-style names
+    rates = {}
+    for group in parameter_groups(module, 0.01, 1e-3, layer_decay=0.5):
+        for param in group["params"]:
+            name = next(n for n, p in module.named_parameters() if p is param)
+            rates[name] = group["lr"]
+    assert rates["head.linear.weight"] == pytest.approx(1e-3)
+    assert rates["backbone.encoder.layer.1.attention.self.query.weight"] == pytest.approx(1e-3 * 0.5)
+    assert rates["backbone.encoder.layer.0.attention.self.query.weight"] == pytest.approx(1e-3 * 0.25)
+    assert rates["backbone.embeddings.word_embeddings.weight"] == pytest.approx(1e-3 * 0.125)
+    assert len(rates) == len(list(module.parameters()))
+    flat = parameter_groups(module, 0.01, 1e-3)
+    assert {g["lr"] for g in flat} == {1e-3}
+
+
+def test_with_ema_the_saved_and_scored_weights_are_the_averaged_ones(tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    kept: list[dict[str, torch.Tensor]] = []
+    scored: list[torch.Tensor] = []
+    run = _task(evaluate=lambda m: scored.append(m[0].weight.detach().clone()) or None)  # type: ignore[func-returns-value, index]
+    run = _Run(run.task, run.evaluate, lambda: kept.append({k: v.clone() for k, v in run.module.state_dict().items()}))
+    fit(run, _config("train.epochs=2", "train.ema=0.9"), tmp_path)
+    raw = run.module.state_dict()
+    ema = {
+        k.removeprefix("ema/module."): v
+        for k, v in load_file(tmp_path / CHECKPOINT_FILE).items()
+        if k.startswith("ema/module.")
+    }
+    assert set(ema) == set(raw)
+    assert torch.equal(kept[-1]["0.weight"], ema["0.weight"]) and torch.equal(scored[-1], ema["0.weight"])
+    assert not torch.equal(raw["0.weight"], ema["0.weight"])  # the training weights came back after saving
+    # a resumed EMA run continues from the averaged weights of the checkpoint
+    resumed = _task()
+    fit(resumed, _config("train.epochs=3", "train.ema=0.9"), tmp_path, resume=True)
+    with pytest.raises(BionerError, match="cannot resume"):
+        fit(_task(), _config("train.epochs=4", "train.ema=0.5"), tmp_path, resume=True)

@@ -60,17 +60,24 @@ def viterbi(log_probs: npt.NDArray[np.floating], tags: Sequence[str], scheme: st
 
 
 def viterbi_batch(
-    log_probs: Sequence[npt.NDArray[np.floating]], tags: Sequence[str], scheme: str, chunk: int = 256
+    log_probs: Sequence[npt.NDArray[np.floating]],
+    tags: Sequence[str],
+    scheme: str,
+    chunk: int = 256,
+    learned: npt.NDArray[np.float64] | None = None,
 ) -> list[list[int]]:
     """:func:`viterbi` of many sequences at once (the same paths, ties included), vectorised over sequences.
 
     Decoding sentence by sentence costs a Python loop per word of every sentence; here the
     loop runs once per position over a chunk of sequences of similar length, which matters
-    when a GPU has made the scores in a fraction of that time.
+    when a GPU has made the scores in a fraction of that time. ``learned`` (tags × tags) adds a
+    CRF's transition scores; the scheme's forbidden transitions stay forbidden.
     """
     if any(lp.ndim != 2 or lp.shape[1] != len(tags) for lp in log_probs):
         raise ValueError(f"every score matrix needs {len(tags)} columns, one per tag")
     start, transition, end = _cached_transitions(tuple(tags), scheme)
+    if learned is not None:
+        transition = transition + learned
     order = sorted(range(len(log_probs)), key=lambda i: log_probs[i].shape[0])
     paths: list[list[int]] = [[] for _ in log_probs]
     for first in range(0, len(order), chunk):

@@ -37,8 +37,8 @@ from bioner.corpora.naming import corpus_of, with_corpus
 from bioner.errors import BionerError, Report
 from bioner.files import atomic_path
 from bioner.models.base import Runtime, TrainingData, TrainingTask
-from bioner.models.decoding import viterbi_batch
-from bioner.models.head import BackboneTagger
+from bioner.models.decoding import allowed_transitions, viterbi_batch
+from bioner.models.head import POOLINGS, BackboneTagger
 from bioner.models.registry import register, saved_runtime, saved_settings
 from bioner.models.segments import (
     LONG_WORDS,
@@ -61,6 +61,7 @@ from bioner.models.segments import (
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
 from bioner.schemes import scheme_of
+from bioner.settings import choice_problems
 from bioner.types import Document, Entity, Span
 from bioner.views import TokenView, decode, encode
 
@@ -70,6 +71,7 @@ BACKBONE_DIR = "backbone"
 UNSEEN_CORPUS = "documents of no training corpus (decoded with every corpus's tag set)"
 LEGACY_KEYS = ("bidirectional", "instruction", "attention", "lora_r", "lora_alpha", "lora_dropout", "quantize")
 """llm-tagger keys that encoder folders saved before per-backend settings hold (and never used)."""
+ENCODER_CHOICES = {"head": ("softmax", "crf"), "pooling": POOLINGS}
 
 
 @dataclass
@@ -79,9 +81,22 @@ class EncoderSettings(WordTaggerSettings):
     scheme: str = "IOB2"
     """``IOB2`` or ``IOBES`` tags over the word tokens."""
     labels: list[str] = field(default_factory=list)
+    head: str = "softmax"
+    """``softmax`` (per-word tags, constrained Viterbi) or ``crf`` (learned transitions, trained jointly)."""
+    pooling: str = "first"
+    """A word's vector: its ``first`` sub-token's, or the ``mean`` of its sub-tokens'."""
+    context: int = 0
+    """Sub-tokens of the neighbouring text (FLERT) put on each side of a window, where the window leaves room;
+    they are read, never tagged nor trained on. 0: the sentence alone."""
+    corpus_prefix: bool = False
+    """In a mixture, each window starts with its corpus's name (read, never tagged): one model, told which
+    corpus's guidelines to follow."""
 
     def problems(self) -> list[str]:
         problems = super().problems()
+        problems += choice_problems(self, "model", ENCODER_CHOICES)
+        if self.context < 0:
+            problems.append(f"model.context must not be negative, got {self.context}")
         try:
             scheme_of(self.scheme)
         except BionerError as err:
@@ -128,6 +143,18 @@ class _Sentence:
     """The tag set of the document's corpus; None: every set (a corpus the model was not trained on)."""
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """A sentence's words as sub-tokens, placed in its document's stream of sub-tokens (for context)."""
+
+    doc: int
+    view: TokenView
+    tag_set: TagSet | None
+    pieces: list[list[int]]
+    offsets: list[int]
+    """Where each word starts in the document's sub-token stream, and where the last one ends."""
+
+
 @register("encoder", EncoderSettings, legacy_keys=LEGACY_KEYS)
 class EncoderTagger:
     """Token classification over word tokens with a Hugging Face encoder (BERT, RoBERTa, DeBERTa, ELECTRA...)."""
@@ -144,6 +171,7 @@ class EncoderTagger:
         self._backbone_config: Any = None
         self._prefix: list[int] = []
         self._suffix: list[int] = []
+        self._corpus_prefixes: dict[str, list[int]] = {}
 
     @property
     def labels(self) -> list[str]:
@@ -179,9 +207,16 @@ class EncoderTagger:
         self.tokenizer = windowing_tokenizer(tokenizer)
         self._backbone_config = backbone.config
         hidden = int(backbone.config.hidden_size)
-        self.module = BackboneTagger(backbone, hidden, len(self.tags), self.settings.dropout)
+        allowed = _block_diagonal(self.tag_sets, self.settings.scheme) if self.settings.head == "crf" else None
+        self.module = BackboneTagger(
+            backbone, hidden, len(self.tags), self.settings.dropout, pooling=self.settings.pooling, crf_allowed=allowed
+        )
         self._prefix, self._suffix = _special_tokens(tokenizer)
-        if self.settings.max_length - len(self._prefix) - len(self._suffix) < 2:
+        self._corpus_prefixes = {}
+        if self.settings.corpus_prefix and len(self.tag_sets) > 1:
+            self._corpus_prefixes = {s.corpus: _name_tokens(tokenizer, s.corpus) for s in self.tag_sets}
+        longest = max((len(p) for p in self._corpus_prefixes.values()), default=0)
+        if self.settings.max_length - len(self._prefix) - len(self._suffix) - longest < 2:
             raise BionerError(f"model.max_length {self.settings.max_length} leaves no room for words")
 
     def save(self, folder: str | Path) -> Path:
@@ -301,9 +336,15 @@ class EncoderTagger:
                 entry[1].append(part)
         scheme = self.settings.scheme
         found: list[list[Entity]] = [[] for _ in documents]
+        crf = self._ready().crf
         for tag_set in self.tag_sets:
             members, parts = work.get(tag_set.start, ([], []))
-            paths = viterbi_batch(parts, tag_set.tags, scheme)
+            learned = (
+                None
+                if crf is None
+                else crf.transition_scores()[tag_set.start : tag_set.stop, tag_set.start : tag_set.stop]
+            )
+            paths = viterbi_batch(parts, tag_set.tags, scheme, learned=learned)
             for sentence, part, path in zip(members, parts, paths, strict=True):
                 probs = np.exp(part[np.arange(len(path)), path]).tolist()
                 tags = [tag_set.tags[i] for i in path]
@@ -344,10 +385,12 @@ class EncoderTagger:
         encoded = self.tokenizer(words, is_split_into_words=True, add_special_tokens=False)
         tag_ids = {s.start: {tag: s.start + i for i, tag in enumerate(s.tags)} for s in self.tag_sets}
         counts = Report()
-        sentences: list[_Sentence] = []
-        segments: list[Segment] = []
+        streams: dict[int, list[int]] = {}  # each document's sub-tokens, sentence after sentence
+        placed: list[_Planned] = []
         for v, (d, view, tag_set) in enumerate(planned):
             pieces = _word_pieces(encoded["input_ids"][v], encoded.word_ids(v), len(view.tokens))
+            stream = streams.setdefault(d, [])
+            offsets = []
             for piece in pieces:
                 if not piece:
                     piece.append(self.tokenizer.unk_token_id)
@@ -355,17 +398,36 @@ class EncoderTagger:
                 if len(piece) > budget:
                     del piece[budget:]
                     counts.warn(LONG_WORDS)
-            windows = plan_windows([len(p) for p in pieces], budget, self.settings.window_overlap)
+                offsets.append(len(stream))
+                stream.extend(piece)
+            placed.append(_Planned(d, view, tag_set, pieces, [*offsets, len(stream)]))
+        sentences: list[_Sentence] = []
+        segments: list[Segment] = []
+        for sentence in placed:
+            tag_set = sentence.tag_set
+            lead = self._corpus_prefixes.get(tag_set.corpus, []) if tag_set is not None else []
+            room = budget - len(lead)
+            windows = plan_windows([len(p) for p in sentence.pieces], room, self.settings.window_overlap)
             if len(windows) > 1:
                 counts.warn(WINDOWED)
             if gold and tag_set is not None:
-                labels = [tag_ids[tag_set.start][t] for t in view.tags]
+                labels = [tag_ids[tag_set.start][t] for t in sentence.view.tags]
             else:
-                labels = [-100] * len(view.tags)
+                labels = [-100] * len(sentence.view.tags)
             tag_range = (tag_set.start, tag_set.stop) if tag_set and len(self.tag_sets) > 1 else None
-            sentences.append(_Sentence(d, view.tokens, tuple(windows), len(segments), tag_set))
+            sentences.append(_Sentence(sentence.doc, sentence.view.tokens, tuple(windows), len(segments), tag_set))
+            stream = streams[sentence.doc]
             for ws, we in windows:
-                segments.append(self._segment(pieces[ws:we], labels[ws:we], tag_range))
+                first, last = sentence.offsets[ws], sentence.offsets[we]
+                left, right = _context_sizes(self.settings.context, room - (last - first), first, len(stream) - last)
+                segment = self._segment(
+                    sentence.pieces[ws:we],
+                    labels[ws:we],
+                    tag_range,
+                    lead + stream[first - left : first],
+                    stream[last : last + right],
+                )
+                segments.append(segment)
         if report is not None:
             report.merge(counts)
         return sentences, segments
@@ -377,14 +439,50 @@ class EncoderTagger:
         name = corpus_of(doc)
         return next((s for s in self.tag_sets if s.corpus == name), None)
 
-    def _segment(self, pieces: Sequence[list[int]], labels: list[int], tag_range: tuple[int, int] | None) -> Segment:
-        input_ids = list(self._prefix)
-        word_index = []
+    def _segment(
+        self,
+        pieces: Sequence[list[int]],
+        labels: list[int],
+        tag_range: tuple[int, int] | None,
+        before: list[int],
+        after: list[int],
+    ) -> Segment:
+        """Specials, ``before`` (corpus name, left context), the window's words, ``after`` (right context), specials."""
+        input_ids = [*self._prefix, *before]
+        word_index, word_end = [], []
         for piece in pieces:
             word_index.append(len(input_ids))
             input_ids.extend(piece)
+            word_end.append(len(input_ids))
+        input_ids.extend(after)
         input_ids.extend(self._suffix)
-        return Segment(input_ids, word_index, labels, tag_range)
+        return Segment(input_ids, word_index, labels, tag_range, word_end if self.settings.pooling == "mean" else [])
+
+
+def _context_sizes(wanted: int, room: int, before: int, after: int) -> tuple[int, int]:
+    """Sub-tokens of context to put left and right of a window: up to ``wanted`` each, within ``room``."""
+    if wanted <= 0 or room <= 0:
+        return 0, 0
+    left = min(wanted, before, room // 2 if after else room)
+    return left, min(wanted, after, room - left)
+
+
+def _block_diagonal(sets: Sequence[TagSet], scheme: str) -> npt.NDArray[np.bool_]:
+    """The transitions a CRF may learn: those the scheme allows within one corpus's tag set, none across sets."""
+    size = sets[-1].stop
+    allowed = np.zeros((size, size), dtype=bool)
+    for tag_set in sets:
+        allowed[tag_set.start : tag_set.stop, tag_set.start : tag_set.stop] = allowed_transitions(tag_set.tags, scheme)[
+            1
+        ]
+    return allowed
+
+
+def _name_tokens(tokenizer: Any, name: str) -> list[int]:
+    """A corpus name as sub-tokens, with the separator token after it when the tokenizer has one."""
+    ids = list(tokenizer([name], is_split_into_words=True, add_special_tokens=False)["input_ids"])
+    separator = tokenizer.sep_token_id
+    return ids + ([int(separator)] if separator is not None else [])
 
 
 def _word_pieces(ids: Sequence[int], word_ids: Sequence[int | None], n_words: int) -> list[list[int]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from bioner.errors import BionerError, Report
 from bioner.formats.common import open_write
 from bioner.models.base import CONFIG_FILE, BackendSettings, saved_config
 from bioner.models.device import autocast, inference_bf16, resolve_device
+from bioner.models.head import BLOCKED, Crf
 from bioner.progress import progress_bar
 from bioner.text import document_sentences
 from bioner.types import Document, Span
@@ -69,6 +70,8 @@ class Segment:
     labels: list[int]
     tag_range: tuple[int, int] | None = None
     """The head outputs this segment is trained on (one corpus's tag set in a mixture); None: all."""
+    word_end: list[int] = field(default_factory=list)
+    """The position after each word's last sub-token (mean pooling needs it); empty: not needed."""
 
 
 def collate(batch: Sequence[Segment], pad: int) -> dict[str, torch.Tensor]:
@@ -85,6 +88,11 @@ def collate(batch: Sequence[Segment], pad: int) -> dict[str, torch.Tensor]:
         word_index[row, : len(segment.word_index)] = segment.word_index
         labels[row, : len(segment.labels)] = segment.labels
     arrays = {"input_ids": input_ids, "attention_mask": attention, "word_index": word_index, "labels": labels}
+    if any(s.word_end for s in batch):
+        word_end = np.zeros((len(batch), words), dtype=np.int64)
+        for row, segment in enumerate(batch):
+            word_end[row, : len(segment.word_end)] = segment.word_end
+        arrays["word_end"] = word_end
     collated = {name: torch.from_numpy(array) for name, array in arrays.items()}
     if any(s.tag_range is not None for s in batch):
         no_limit = (0, torch.iinfo(torch.long).max)
@@ -92,18 +100,27 @@ def collate(batch: Sequence[Segment], pad: int) -> dict[str, torch.Tensor]:
     return collated
 
 
+def word_ends(batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The ``word_end`` argument of a mean-pooling module, only when the batch has it (other modules take none)."""
+    return {"word_end": batch["word_end"]} if "word_end" in batch else {}
+
+
 def segment_loss(module: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Cross-entropy over the words of a collated batch (padding slots ignored).
 
     With a ``tag_range`` per segment, each segment's softmax runs over its own tag set only,
     which makes one linear layer over concatenated tag sets behave as one head per corpus.
+    A module with a CRF (:class:`~bioner.models.head.Crf`) is trained on the CRF's likelihood instead.
     """
-    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"]).float()
+    logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"], **word_ends(batch)).float()
+    crf: Crf | None = getattr(module, "crf", None)
     if "tag_range" in batch:
         outputs = torch.arange(logits.size(-1), device=logits.device)
         low, high = batch["tag_range"][:, :1], batch["tag_range"][:, 1:]
         outside = (outputs < low) | (outputs >= high)  # (batch, tags)
-        logits = logits.masked_fill(outside.unsqueeze(1), float("-inf"))
+        logits = logits.masked_fill(outside.unsqueeze(1), BLOCKED if crf is not None else float("-inf"))
+    if crf is not None:
+        return crf.loss(logits, batch["labels"])
     return torch.nn.functional.cross_entropy(
         logits.reshape(-1, logits.size(-1)), batch["labels"].reshape(-1), ignore_index=-100
     )
@@ -153,7 +170,7 @@ def score_segments(
                 collated = {k: v.pin_memory() for k, v in collated.items()}
             batch = {k: v.to(device, non_blocking=True) for k, v in collated.items()}
             with autocast(device, bf16):
-                logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"])
+                logits = module(batch["input_ids"], batch["attention_mask"], batch["word_index"], **word_ends(batch))
             pending.append((chosen, torch.log_softmax(logits.float(), dim=-1)))
             if device.type != "cuda" or len(pending) >= QUEUED_BATCHES:
                 collect()  # a CPU gains nothing from waiting; a GPU keeps a bounded queue

@@ -29,13 +29,16 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     state: dict[str, Any],
+    averaged: torch.nn.Module | None = None,
 ) -> Path:
-    """Write everything needed to continue training exactly where it stopped."""
+    """Write everything needed to continue training exactly where it stopped (``averaged``: the EMA weights)."""
     tensors: dict[str, torch.Tensor] = {}
     frozen = _frozen(module)  # a frozen base model (LoRA) is reloaded from its source, not copied each epoch
     for name, tensor in module.state_dict().items():
         if name not in frozen:
             tensors[f"model/{name}"] = tensor
+    if averaged is not None:
+        tensors.update({f"ema/{name}": tensor for name, tensor in averaged.state_dict().items()})
     optim = optimizer.state_dict()
     scalars: dict[str, dict[str, Any]] = {}
     for param_id, values in optim["state"].items():
@@ -80,8 +83,9 @@ def load_checkpoint(
     module: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
+    averaged: torch.nn.Module | None = None,
 ) -> dict[str, Any]:
-    """Restore module, optimizer, scheduler and RNG from ``path``; returns the saved run state."""
+    """Restore module, optimizer, scheduler, RNG (and the EMA weights) from ``path``; returns the saved run state."""
     try:
         with safe_open(str(path), framework="pt") as handle:
             meta = json.loads((handle.metadata() or {})[_META_KEY])
@@ -94,6 +98,11 @@ def load_checkpoint(
     missing = set(result.missing_keys) - _frozen(module)
     if missing or result.unexpected_keys:
         raise BionerError(f"{path}: the checkpoint does not fit the model ({len(missing)} weights missing)")
+    if averaged is not None:
+        ema = {k.removeprefix("ema/"): v for k, v in tensors.items() if k.startswith("ema/")}
+        if not ema:
+            raise BionerError(f"{path}: the checkpoint holds no averaged (EMA) weights")
+        averaged.load_state_dict(ema)
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith("optim/"):

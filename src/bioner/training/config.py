@@ -85,6 +85,12 @@ class TrainConfig:
     """``auto`` (bf16 on a GPU, fp32 on a CPU), ``bf16`` or ``fp32``."""
     device: str = "auto"
     """``auto`` (CUDA when there is one), ``cpu``, ``cuda``, ``cuda:1``..."""
+    layer_decay: float = 1.0
+    """Layer-wise learning-rate decay: layer ``k`` from the top learns at ``rate × layer_decay**k`` (the
+    embeddings lowest, the head at the full rate); 1 keeps one rate for all."""
+    ema: float = 0.0
+    """Decay of an exponential moving average of the weights, updated every optimizer step (e.g. 0.999); dev
+    scoring and the saved model use the averaged weights. 0: no averaging."""
 
 
 def _default_model() -> BackendSettings:
@@ -225,6 +231,10 @@ def validate(config: Config, source: str = "<config>") -> None:
     for name in ("patience", "max_steps", "max_minutes", "max_grad_norm", "weight_decay"):
         if getattr(train, name) < 0:
             problems.append(f"train.{name} must not be negative, got {getattr(train, name)}")
+    if not 0.0 < train.layer_decay <= 1.0:
+        problems.append(f"train.layer_decay must be in (0, 1], got {train.layer_decay}")
+    if not 0.0 <= train.ema < 1.0:
+        problems.append(f"train.ema must be in [0, 1), got {train.ema}")
     if train.learning_rate <= 0:
         problems.append(f"train.learning_rate must be positive, got {train.learning_rate}")
     if data.limit is not None and data.limit < 1:

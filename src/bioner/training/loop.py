@@ -12,8 +12,10 @@ state, so a resumed run continues exactly as an uninterrupted one would have.
 from __future__ import annotations
 
 import math
+import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,7 +102,9 @@ def fit(
     total_steps = cfg.epochs * steps_per_epoch
     if cfg.max_steps:
         total_steps = min(total_steps, cfg.max_steps)
-    optimizer = torch.optim.AdamW(_parameter_groups(module, cfg.weight_decay), lr=cfg.learning_rate)
+    groups = parameter_groups(module, cfg.weight_decay, cfg.learning_rate, cfg.layer_decay)
+    optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate)
+    averaged = _averaged_model(module, cfg.ema) if cfg.ema else None
     warmup = int(cfg.warmup_ratio * total_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_then(cfg.schedule, warmup, total_steps))
 
@@ -110,7 +114,7 @@ def fit(
         state["requested"] = dict(requested)
     if resume:
         check_resumable(checkpoint_state(checkpoint).get("config", {}), config.to_dict())  # before any weight is loaded
-        state = load_checkpoint(checkpoint, module, optimizer, scheduler)
+        state = load_checkpoint(checkpoint, module, optimizer, scheduler, averaged)
         state["config"] = config.to_dict()
         if requested is not None:
             state["requested"] = dict(requested)
@@ -152,6 +156,8 @@ def fit(
                     optimizer.step()
                     scheduler.step()
                     optimizer.zero_grad(set_to_none=True)
+                    if averaged is not None:
+                        averaged.update_parameters(module)
                     state["step"] += 1
                 bar.update(batch_task, advance=1, info=f"loss {sum(losses) / len(losses):.4f}")
                 if cfg.max_steps and state["step"] >= cfg.max_steps:
@@ -159,7 +165,8 @@ def fit(
                 if deadline is not None and time.monotonic() >= deadline:
                     break
             module.eval()
-            dev = evaluate()
+            with _weights_of(module, averaged):
+                dev = evaluate()
             record: dict[str, Any] = {
                 "epoch": epoch,
                 "step": state["step"],
@@ -172,7 +179,8 @@ def fit(
             }
             improved = dev is None or state["best_f1"] is None or dev["f1"] > state["best_f1"]
             if improved:
-                save_best()
+                with _weights_of(module, averaged):
+                    save_best()
                 state["best_f1"] = dev["f1"] if dev else None
                 state["bad_epochs"] = 0
                 result.best_epoch, result.best_dev = epoch, dict(dev) if dev else None
@@ -183,7 +191,7 @@ def fit(
             console.print(_epoch_line(record, cfg.epochs, improved), highlight=False, soft_wrap=True)
             _write_run_files(result, out, config)
             state.update(epochs=result.epochs, best_epoch=result.best_epoch, best_dev=result.best_dev)
-            save_checkpoint(checkpoint, module, optimizer, scheduler, state)
+            save_checkpoint(checkpoint, module, optimizer, scheduler, state, averaged)
     if not result.stopped:
         result.stopped = _why_stopped(state, cfg, deadline)
     _write_run_files(result, out, config)
@@ -243,14 +251,68 @@ def check_resumable(saved: Mapping[str, Any], current: Mapping[str, Any]) -> Non
         )
 
 
-def _parameter_groups(module: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Weight decay on weight matrices only; biases and normalisation weights are not decayed."""
-    decay: list[torch.nn.Parameter] = []
-    no_decay: list[torch.nn.Parameter] = []
-    for _, param in module.named_parameters():
-        if param.requires_grad:
-            (decay if param.dim() >= 2 else no_decay).append(param)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+def parameter_groups(
+    module: torch.nn.Module, weight_decay: float, learning_rate: float, layer_decay: float = 1.0
+) -> list[dict[str, Any]]:
+    """Weight decay on weight matrices only (biases and normalisation weights are not decayed), and with
+    ``layer_decay`` < 1 a lower rate the deeper a parameter sits (:func:`layer_depth`)."""
+    named = [(name, param) for name, param in module.named_parameters() if param.requires_grad]
+    depths = {name: layer_depth(name) for name, _ in named}
+    top = max((d for d in depths.values() if d is not None), default=-1) + 1
+    groups: dict[tuple[int, bool], dict[str, Any]] = {}
+    for name, param in named:
+        depth = depths[name]
+        depth = top if depth is None else depth
+        decayed = param.dim() >= 2
+        group = groups.setdefault(
+            (depth, decayed),
+            {
+                "params": [],
+                "weight_decay": weight_decay if decayed else 0.0,
+                "lr": learning_rate * layer_decay ** (top - depth),
+            },
+        )
+        group["params"].append(param)
+    return [groups[key] for key in sorted(groups)]
+
+
+LAYER_NUMBER = re.compile(r"\.(?:layer|layers|h|block|blocks)\.(\d+)\.")
+
+
+def layer_depth(name: str) -> int | None:
+    """0 for the backbone's embeddings, ``k + 1`` for its ``k``-th layer, None for what sits on top (the
+    head, a CRF, a pooler or final norm), whatever the architecture's names (BERT, Llama, GPT-2...)."""
+    found = LAYER_NUMBER.search(f".{name}")
+    if found:
+        return int(found.group(1)) + 1
+    if name.startswith("backbone.") and "embed" in name:
+        return 0
+    return None
+
+
+def _averaged_model(module: torch.nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel:
+    """torch's EMA of the parameters (buffers such as position ids are fixed, and kept as they are)."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(module, multi_avg_fn=get_ema_multi_avg_fn(decay))  # type: ignore[no-untyped-call]
+
+
+@contextmanager
+def _weights_of(module: torch.nn.Module, averaged: torch.optim.swa_utils.AveragedModel | None) -> Iterator[None]:
+    """The averaged parameters in ``module`` for the duration (nothing without averaging), then its own back."""
+    if averaged is None:
+        yield
+        return
+    pairs = list(zip(module.parameters(), averaged.module.parameters(), strict=True))
+    with torch.no_grad():
+        for own, mean in pairs:
+            own.data, mean.data = mean.data, own.data
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for own, mean in pairs:
+                own.data, mean.data = mean.data, own.data
 
 
 def _warmup_then(schedule: str, warmup: int, total: int) -> Callable[[int], float]:
