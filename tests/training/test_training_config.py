@@ -43,9 +43,13 @@ def test_overrides_are_coerced_to_the_field_types() -> None:
 
 
 def test_a_key_of_another_backend_is_named_as_such() -> None:
-    with pytest.raises(BionerError, match=r"model.quantize is a setting of the llm-tagger backend, not of 'encoder'"):
+    with pytest.raises(
+        BionerError, match=r"model.quantize is a setting of the generative and llm-tagger backends, not of 'encoder'"
+    ):
         apply_overrides(Config(), ["model.quantize=none"])
-    with pytest.raises(BionerError, match=r"model.scheme is a setting of the encoder backend, not of 'llm-tagger'"):
+    with pytest.raises(
+        BionerError, match=r"model.scheme is a setting of the encoder and generative backends, not of 'llm-tagger'"
+    ):
         from_dict({"model": {"backend": "llm-tagger", "scheme": "IOBES"}})
     switched = apply_overrides(Config(), ["model.scheme=IOBES"])
     with pytest.raises(BionerError, match=r"model.scheme is a setting of the encoder backend"):
@@ -77,7 +81,7 @@ def test_overrides_do_not_touch_the_original() -> None:
         ("train.epochs=2.5", "'train.epochs' must be an integer"),
         ("train.seed=none", "'train.seed' cannot be empty"),
         ("model.scheme=BIO", "unknown tag scheme .BIO.; schemes are: IOB2, IOBES"),
-        ("model.backend=crf", "unknown backend .crf.; known backends: encoder, llm-tagger"),
+        ("model.backend=crf", "unknown backend .crf.; known backends: encoder, generative, llm-tagger, span"),
         ("train.epochs=0", "train.epochs must be at least 1"),
         ("epochs", "expected key=value"),
     ],

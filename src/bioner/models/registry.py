@@ -109,7 +109,8 @@ def check_key(name: str, key: str, source: str) -> None:
         return
     others = [other for other in backend_names() if key in _fields(_REGISTRY[other].settings)]
     if others:
-        raise BionerError(f"{source}: model.{key} is a setting of the {' and '.join(others)} backend, not of {name!r}")
+        kind = "backend" if len(others) == 1 else "backends"
+        raise BionerError(f"{source}: model.{key} is a setting of the {' and '.join(others)} {kind}, not of {name!r}")
     known = ", ".join(["backend", *_fields(spec.settings)])
     raise BionerError(f"{source}: unknown config key 'model.{key}'; [model] of backend {name!r} has: {known}")
 
