@@ -148,7 +148,7 @@ def test_windows_cover_every_word_keep_sentences_whole_and_overlap_where_cut() -
         ('model.prompts=["Disease"]', "model.prompts items are 'LABEL=name', got 'Disease'"),
         ("model.window_overlap=300", "model.window_overlap must be between 0 and max_len / 2, got 300"),
         ("model.max_width=0", "model.max_width must be at least 1, got 0"),
-        ("model.scheme=IOBES", "model.scheme is a setting of the encoder backend, not of 'span'"),
+        ("model.scheme=IOBES", "model.scheme is a setting of the encoder and generative backends, not of 'span'"),
     ],
 )
 def test_bad_settings_are_one_line_errors(override: str, message: str) -> None:

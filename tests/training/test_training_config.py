@@ -52,7 +52,7 @@ def test_a_key_of_another_backend_is_named_as_such() -> None:
     ):
         from_dict({"model": {"backend": "llm-tagger", "scheme": "IOBES"}})
     switched = apply_overrides(Config(), ["model.scheme=IOBES"])
-    with pytest.raises(BionerError, match=r"model.scheme is a setting of the encoder backend"):
+    with pytest.raises(BionerError, match=r"model.scheme is a setting of the encoder and generative backends"):
         apply_overrides(switched, ["model.backend=llm-tagger"])  # a changed key the new backend lacks
     kept = apply_overrides(Config(), ["model.max_length=64", "model.window_overlap=16", "model.backend=llm-tagger"])
     assert kept.model.backend == "llm-tagger" and kept.model.max_length == 64
