@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
+# The web page's browser test drives Debian's headless Chromium (never a browser downloaded by playwright).
+if ! command -v chromium > /dev/null; then
+    if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
+    DEBIAN_FRONTEND=noninteractive $apt_get install -y -q chromium > /dev/null \
+        || { DEBIAN_FRONTEND=noninteractive $apt_get update -q > /dev/null \
+             && DEBIAN_FRONTEND=noninteractive $apt_get install -y -q chromium > /dev/null; }
+fi
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
