@@ -3,12 +3,19 @@
 Both sides get the same weights: the bioner model's backbone and head are copied into an
 ``AutoModelForTokenClassification``, which the pipeline runs with
 ``aggregation_strategy="first"`` (the pipeline equivalent of first-sub-token tagging), in fp32
-at batch sizes 1 (its default) and 16, and cast to bf16 (what bioner does by default on a CPU
+at batch size 1 (its default), and cast to bf16 (what bioner does by default on a CPU
 with native bf16), so the gain of bf16 and the gain of bioner's own path can be told apart.
 Both go from raw text to character spans. Each side is timed ``--repeats`` times after a warm-up
 and the median is kept; the result is the ratio of documents per second in the same run. The
 ``ceiling`` entry compares bioner's rate of linear-layer FLOPs with this CPU's measured peak on a
 matrix product of the model's shape, which bounds what any path over these weights could gain.
+
+bioner runs twice, at its default (bf16 on a CPU with native bf16) and with ``precision="int8"``
+(per-channel int8 linear layers, :mod:`bioner.models.quantize`); ``accuracy_gate`` scores both
+runs' predictions on the same documents (by default the whole NCBI-disease test split) with the
+strict scorer and passes when int8 loses at most 0.3 F1 points. ``raw_forward`` times the model's
+forward alone over the same bf16 batches, already collated, so ``bf16 path share of raw forward``
+says how much of bioner's time goes outside the model.
 
     python benchmarks/cpu_speed.py --model runs/quickstart --output benchmarks/results/cpu_speed.json
 """
@@ -28,9 +35,12 @@ from common import median_seconds
 from transformers import AutoModelForTokenClassification, pipeline
 
 from bioner.corpora import load_corpus
-from bioner.models.device import inference_bf16
+from bioner.evaluation.evaluate import evaluate
+from bioner.models.device import autocast, inference_bf16
 from bioner.models.encoder import EncoderTagger
+from bioner.models.quantize import accuracy_gate, with_precision
 from bioner.models.registry import load_model
+from bioner.models.segments import collate, pad_id
 from bioner.types import Document
 
 
@@ -91,6 +101,24 @@ def ceiling(tagger: EncoderTagger, docs: list[Document], bioner_s: float) -> dic
     }
 
 
+def raw_forward_seconds(tagger: EncoderTagger, docs: list[Document], repeats: int) -> float:
+    """Median seconds of the model's bf16 forward alone over bioner's own batches, collated beforehand."""
+    assert tagger.module is not None
+    _, segments = tagger.featurize(docs, gold=False, report=None)
+    ordered = sorted(segments, key=lambda s: len(s.input_ids))
+    size = tagger.runtime.batch_size
+    batches = [collate(ordered[i : i + size], pad_id(tagger.tokenizer)) for i in range(0, len(ordered), size)]
+    module, cpu = tagger.module.eval(), torch.device("cpu")
+
+    def forward() -> None:
+        with torch.inference_mode(), autocast(cpu, inference_bf16("auto", cpu)):
+            for b in batches:
+                module(b["input_ids"], b["attention_mask"], b["word_index"])
+
+    forward()
+    return median_seconds(forward, repeats, cpu)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=Path("runs/quickstart"))
@@ -117,20 +145,29 @@ def main() -> None:
         ),
     }
 
+    int8 = with_precision(load_model(args.model), "int8")
     tagger.predict(docs[:8])
+    int8.predict(docs[:8])
     for pipe in pipes.values():
         pipe(texts[:8])
     cpu = torch.device("cpu")
-    bioner_s, _, predicted = median_seconds(lambda: tagger.predict(docs), args.repeats, cpu)
-    pipeline_runs = {}
-    for name, batch_size in (("fp32", 1), ("fp32", 16), ("bf16", 1)):
-        seconds, _, found = median_seconds(
+    bioner_s, bioner_times, predicted = median_seconds(lambda: tagger.predict(docs), args.repeats, cpu)
+    int8_s, int8_times, int8_predicted = median_seconds(lambda: int8.predict(docs), args.repeats, cpu)
+    raw_s = raw_forward_seconds(tagger, docs, args.repeats)
+    gold = load_corpus(args.corpus, splits=[args.split])[args.split]
+    gate = accuracy_gate(
+        evaluate(gold, predicted).overall["strict"].f1, evaluate(gold, int8_predicted).overall["strict"].f1
+    )
+    pipeline_runs: dict[str, dict[str, Any]] = {}
+    for name, batch_size in (("fp32", 1), ("bf16", 1)):
+        seconds, all_seconds, found = median_seconds(
             lambda p=pipes[name], b=batch_size: p(texts, batch_size=b), args.repeats, cpu
         )
         pipeline_runs[f"{name} batch_size={batch_size}"] = {
             "seconds": round(seconds, 3),
             "docs_per_s": round(len(docs) / seconds, 2),
             "entities": sum(len(f) for f in found),
+            "all_seconds": [round(t, 3) for t in all_seconds],
         }
     bioner_rate = len(docs) / bioner_s
     result = {
@@ -145,9 +182,25 @@ def main() -> None:
             "seconds": round(bioner_s, 3),
             "docs_per_s": round(bioner_rate, 2),
             "entities": sum(len(d.entities) for d in predicted),
+            "all_seconds": [round(t, 3) for t in bioner_times],
         },
+        "bioner_int8": {
+            "precision": "int8 (per-channel weights, dynamic activations)",
+            "seconds": round(int8_s, 3),
+            "docs_per_s": round(len(docs) / int8_s, 2),
+            "entities": sum(len(d.entities) for d in int8_predicted),
+            "all_seconds": [round(t, 3) for t in int8_times],
+        },
+        "raw_forward": {
+            "seconds": round(raw_s, 3),
+            "bf16 path share of raw forward": round(raw_s / bioner_s, 3),
+        },
+        "accuracy_gate": gate,
         "pipeline": pipeline_runs,
         "speedup": {f"vs pipeline {k}": round(bioner_rate / r["docs_per_s"], 2) for k, r in pipeline_runs.items()},
+        "int8_speedup": {
+            f"vs pipeline {k}": round(len(docs) / int8_s / r["docs_per_s"], 2) for k, r in pipeline_runs.items()
+        },
         "ceiling": ceiling(tagger, docs, bioner_s),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -40,12 +40,17 @@ def predict(
     nested: Annotated[
         bool, typer.Option("--nested", help="Keep nested spans (span models; default: flat, the best of overlaps).")
     ] = False,
+    precision: Annotated[
+        str | None,
+        typer.Option("--precision", help="auto, bf16, fp32 or int8 (CPU: per-channel int8 linear layers)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Tag documents with a trained model; their own entities, if any, are replaced."""
     from bioner.api import model_linker
     from bioner.formats import guess_format, write_documents
     from bioner.formats.plain import read_input
+    from bioner.models.quantize import with_precision
     from bioner.models.registry import load_model, predict_timed, read_model_config
     from bioner.timing import write_sidecar
 
@@ -56,6 +61,8 @@ def predict(
     if link is not None and no_link:
         raise BionerError("choose one of --link and --no-link")
     tagger = load_model(model)
+    if precision is not None:
+        tagger = with_precision(tagger, precision)
     linker = model_linker(model, read_model_config(model), False if no_link else link)
     if nested:
         if not hasattr(tagger.settings, "nested"):

@@ -53,7 +53,7 @@ class Runtime:
     device: str = "auto"
     """``auto`` (CUDA when there is one), ``cpu``, ``cuda``, ``cuda:1``..."""
     precision: str = "auto"
-    """``auto`` (bf16 on a GPU, fp32 on a CPU), ``bf16`` or ``fp32``."""
+    """``auto`` (bf16 on a GPU, fp32 on a CPU), ``bf16`` or ``fp32``; at prediction time also ``int8`` (CPU)."""
     batch_size: int = 64
     """Segments (windows, or instances) per forward pass at prediction time."""
 
