@@ -129,6 +129,33 @@ def run_system(system: str, corpus: str, data: dict[str, list[Document]], args: 
     return row
 
 
+def table(results: dict[str, Any]) -> str:
+    """Markdown: one row per corpus, system and decoding mode."""
+    lines = [
+        "| corpus | system | decoding | strict P / R / F1 | strict F1 by length 1 / 2 / 3+ | s / sentence "
+        "| decode steps / sentence | invalid / misaligned answers |",
+        "|---|---|---|---|---|--:|--:|---|",
+    ]
+    for corpus, systems in results["corpora"].items():
+        for system, row in systems.items():
+            if system.startswith("_"):
+                continue
+            for mode in ("constrained", "unconstrained"):
+                if mode not in row:
+                    continue
+                r = row[mode]
+                prf = " / ".join(f"{r['strict'][k]:.3f}" for k in ("p", "r", "f1"))
+                lengths = " / ".join(f"{r['by_length_strict'].get(b, {'f1': 0.0})['f1']:.3f}" for b in ("1", "2", "3+"))
+                steps = f"{r['decode_steps_per_sentence']:.1f}" if "answers" in r else "-"
+                bad = f"{r['invalid_rate']:.1%} / {r['misaligned_rate']:.1%}" if "answers" in r else "-"
+                decoding = mode if "answers" in r else "-"
+                lines.append(
+                    f"| {corpus} | {system} | {decoding} | {prf} | {lengths} | {r['seconds_per_sentence']:.3f} "
+                    f"| {steps} | {bad} |"
+                )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpora", nargs="+", default=["bc5cdr", "biored", "jnlpba", "chemprot"])
@@ -142,7 +169,11 @@ def main() -> None:
     parser.add_argument("--max-words", type=int, default=48)
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "generative-vs-encoder")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "generative_vs_encoder.json")
+    parser.add_argument("--table", action="store_true", help="print the Markdown table of --output and stop")
     args = parser.parse_args()
+    if args.table:
+        print(table(json.loads(args.output.read_text())))
+        return
     results: dict[str, Any] = {
         "date": date.today().isoformat(),
         "machine": machine(),
