@@ -129,6 +129,37 @@ def run_system(system: str, corpus: str, data: dict[str, list[Document]], args: 
     return row
 
 
+def answer_tokens(corpus: str, test: list[Document], max_words: int) -> dict[str, Any]:
+    """Tokens of the gold answers of ``test`` with text and with special tags (Gemma's tokenizer, no model).
+
+    A constrained decoder takes exactly one step per answer token, so these are the decode steps
+    per sentence of a model that answers right; the tag list is every tag of the corpus.
+    """
+    from transformers import AutoTokenizer
+
+    from bioner.backbones import DEFAULT_DECODER, resolve_backbone
+    from bioner.models.generative import GenerativeSettings, TagCodes, special_token
+    from bioner.schemes import scheme_of
+
+    labels = sorted({e.label for d in test for e in d.entities})
+    out: dict[str, Any] = {"labels": labels}
+    for kind in ("text", "special"):
+        tokenizer = AutoTokenizer.from_pretrained(resolve_backbone(DEFAULT_DECODER))
+        if kind == "special":
+            tokenizer.add_tokens([special_token(t) for t in scheme_of("IOB2").tag_list(labels)], special_tokens=True)
+        model = GenerativeTagger(GenerativeSettings(labels=labels, tag_tokens=kind, max_words=max_words))
+        model.tokenizer = tokenizer
+        codes = TagCodes.build(tokenizer, labels, "IOB2", special=kind == "special")
+        parts = model.parts(test, Report(), gold=True)
+        steps = [len(codes.answer(p.tags)) for p in parts]
+        out[kind] = {
+            "sentences": len(parts),
+            "steps_per_sentence": sum(steps) / len(parts),
+            "tokens_per_tag": {t: len(c) for t, c in zip(codes.tags, codes.codes, strict=True)},
+        }
+    return out
+
+
 def table(results: dict[str, Any]) -> str:
     """Markdown: one row per corpus, system and decoding mode."""
     lines = [
@@ -169,8 +200,21 @@ def main() -> None:
     parser.add_argument("--max-words", type=int, default=48)
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "generative-vs-encoder")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "generative_vs_encoder.json")
+    parser.add_argument(
+        "--answer-tokens", action="store_true", help="only count gold-answer tokens, text vs special tags (no model)"
+    )
     parser.add_argument("--table", action="store_true", help="print the Markdown table of --output and stop")
     args = parser.parse_args()
+    if args.answer_tokens:
+        found = {}
+        for corpus in args.corpora:
+            loaded = load_corpus(corpus, ["test"])
+            test = sentences(list(loaded.splits["test"]), args.test, corpus)
+            found[corpus] = answer_tokens(corpus, test, args.max_words)
+            print(corpus, json.dumps({k: v for k, v in found[corpus].items()}), flush=True)
+        target = args.output.with_name(args.output.stem + "_answer_tokens.json")
+        target.write_text(json.dumps(found, indent=2) + "\n")
+        return
     if args.table:
         print(table(json.loads(args.output.read_text())))
         return
