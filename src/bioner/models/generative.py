@@ -105,13 +105,7 @@ class GenerativeSettings(BackendSettings):
 def prompt(words: Sequence[str], labels: Sequence[str], scheme: str = "IOB2") -> str:
     """The paper's Figure 1 prompt: instruction, label list, the sentence's words; the answer follows it."""
     tags = ", ".join(scheme_of(scheme).tag_list(labels))
-    return (
-        "### Instruction: tag each word of the sentence below with one named-entity tag, "
-        f"one tag per word, in order, using the {scheme} scheme.\n"
-        f"### Tags: {tags}\n"
-        f"### Words: {' '.join(words)}\n"
-        "### Answer:"
-    )
+    return f"### Instruction: one {scheme} tag per word.\n### Tags: {tags}\n### Words: {' '.join(words)}\n### Answer:"
 
 
 def special_token(tag: str) -> str:
@@ -287,17 +281,41 @@ class Example:
 
 
 def collate_examples(batch: Sequence[Example], pad: int) -> dict[str, torch.Tensor]:
-    """Right-padded ids, attention mask, and labels with -100 on the prompt and the padding."""
+    """Left-padded ids (answers end every row), attention mask, positions, and labels (-100 off the answer).
+
+    Left padding puts every answer in the last columns, so the loss needs the LM head (a
+    262k-row matrix for Gemma) only there (:func:`answer_loss`), not on the prompt.
+    """
     width = max(len(e.input_ids) for e in batch)
     input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
     attention = torch.zeros((len(batch), width), dtype=torch.long)
     labels = torch.full((len(batch), width), -100, dtype=torch.long)
     for row, example in enumerate(batch):
         n = len(example.input_ids)
-        input_ids[row, :n] = torch.tensor(example.input_ids)
-        attention[row, :n] = 1
-        labels[row, :n] = torch.tensor(example.labels)
-    return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
+        input_ids[row, width - n :] = torch.tensor(example.input_ids)
+        attention[row, width - n :] = 1
+        labels[row, width - n :] = torch.tensor(example.labels)
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)  # as generate numbers left-padded rows
+    return {"input_ids": input_ids, "attention_mask": attention, "position_ids": positions, "labels": labels}
+
+
+def answer_loss(module: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Next-token cross-entropy on the answer tokens, the LM head run only on the last columns that hold them."""
+    labels = batch["labels"]
+    answered = (labels != -100).any(dim=0).nonzero()
+    keep = int(labels.shape[1] - answered[0, 0]) + 1 if len(answered) else 2
+    keep = min(keep, labels.shape[1])
+    output = module(
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        position_ids=batch["position_ids"],
+        logits_to_keep=keep,
+    )
+    logits = output.logits[:, :-1].float()  # position t predicts token t + 1
+    targets = labels[:, labels.shape[1] - keep + 1 :]
+    return torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100
+    )
 
 
 @dataclasses.dataclass
@@ -441,7 +459,7 @@ class GenerativeTagger:
             examples=examples,
             lengths=[len(e.input_ids) for e in examples],
             collate=lambda batch: collate_examples(batch, pad),
-            loss=lambda batch: module(**batch).loss,
+            loss=lambda batch: answer_loss(module, batch),
         )
 
     def parts(self, docs: Sequence[Document], report: Report, *, gold: bool) -> list[Part]:
