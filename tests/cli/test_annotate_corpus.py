@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,3 +156,34 @@ def test_bad_input_is_one_line_naming_the_file_or_skipped_and_counted(
     assert run_main("annotate-corpus", model, tmp_path / "nowhere", tmp_path / "o2", "-q")[2].startswith(
         f"bioner: error: {tmp_path / 'nowhere'}: no such file or folder"
     )
+
+
+@pytest.fixture(scope="module")
+def ray_address() -> Iterator[str]:
+    """A local Ray cluster of 3 CPUs (2 model actors and the read tasks) that the runs join by address."""
+    import ray
+
+    context = ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
+    try:
+        yield str(context.address_info["address"])
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.slow
+def test_a_killed_ray_run_resumes_exactly_once(model: Path, corpus: Path, tmp_path: Path, ray_address: str) -> None:
+    """Ray Data with 2 actors: the driver is SIGKILLed after 2 shards, rerun on the cluster, then compared."""
+    command = [sys.executable, "-m", "bioner", "annotate-corpus", str(model), str(corpus), str(tmp_path / "out")]
+    ray_options = ["--engine", "ray", "--address", ray_address, "--workers", "2", "--shard-size", "2", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    killed = subprocess.run([*command, *ray_options], env={**env, KILL_AFTER_ENV: "2"}, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert len(list((tmp_path / "out").glob("*.jsonl"))) == 2
+    resumed = subprocess.run([*command, *ray_options], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "annotated 19 documents in 11 shards" in resumed.stdout
+    local = subprocess.run([*command[:-1], str(tmp_path / "local"), "--shard-size", "2", "-q"], env=env)
+    assert local.returncode == 0
+    docs = list(read_shards(tmp_path / "out"))
+    assert Counter(d.id for d in docs) == Counter(all_ids())
+    assert entities(docs) == entities(list(read_shards(tmp_path / "local")))

@@ -11,6 +11,7 @@ come back, so what is on disk is always whole shards, as with the local engine.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -89,6 +90,8 @@ def annotate_ray(
     pending = [f for f in files if f.pending_documents]
     if not pending:
         return
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # our own progress bar says how far it is
+    ray.data.DataContext.get_current().enable_progress_bars = False
     started_here = not ray.is_initialized()
     if started_here:
         local_cpus = None if address else (workers or 2) + 1  # the actors, plus one for reading and the driver
