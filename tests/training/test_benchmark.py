@@ -117,3 +117,11 @@ def test_the_shipped_benchmark_configs_resolve_to_valid_training_configs(path: P
         for corpus in bench.corpora:
             config = benchmark_module.cell_config(system, corpus, bench.seeds[0], bench)
             assert config.data.corpus == corpus and config.train.seed == bench.seeds[0]
+
+
+def test_a_system_naming_a_missing_model_folder_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "bench.toml"
+    path.write_text('corpora = ["ncbi-disease"]\n[[system]]\nname = "old"\nmodel = "nowhere"\n', encoding="utf-8")
+    bench = load_benchmark(path)  # loads: the folder may be made later
+    with pytest.raises(BionerError, match="nowhere is not a trained model folder"):
+        run_benchmark(bench, tmp_path / "out")

@@ -112,8 +112,8 @@ def load_benchmark(path: str | Path) -> Benchmark:
                 f"{source}: system {table['name']!r}: unknown key {extra[0]!r} (keys: name, config, set, model)"
             )
         model = table.get("model")
-        if model is not None and (not isinstance(model, str) or not (base / model / "config.toml").is_file()):
-            raise BionerError(f"{source}: system {table['name']!r}: model {model!r} is not a trained model folder")
+        if model is not None and not isinstance(model, str):
+            raise BionerError(f"{source}: system {table['name']!r}: model must be the path of a trained model folder")
         config = table.get("config")
         overrides = table.get("set", [])
         if config is not None and not isinstance(config, str):
@@ -188,6 +188,8 @@ def run_benchmark(
                 config = cell_config(system, corpus, seed, bench)
                 folder = out / system.name / corpus / f"seed-{seed}"
                 model = system.model or folder
+                if system.model is not None and not (system.model / "config.toml").is_file():
+                    raise BionerError(f"system {system.name!r}: {system.model} is not a trained model folder")
                 if system.model is None:
                     splits = load_splits(config.data, ("train", "dev", *bench.splits), report)
                     _train_cell(config, splits, folder, bench.train_limit, progress, report)
