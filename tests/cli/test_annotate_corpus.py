@@ -165,7 +165,7 @@ def ray_address() -> Iterator[str]:
 
     context = ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
     try:
-        yield str(context.address_info["address"])
+        yield str(context.address_info["address"])  # type: ignore[attr-defined]  # ray.init gives a RayContext
     finally:
         ray.shutdown()
 
