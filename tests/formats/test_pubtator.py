@@ -203,6 +203,20 @@ def test_fbk_variant_mention_lines_are_read_and_counted(tmp_path: Path) -> None:
     assert report.warnings["FBK-variant mention lines (PMID, id, type, start, end, text) read"] == 1
 
 
+def test_fbk_variant_lines_with_an_identifier_column_are_mentions_not_relations(tmp_path: Path) -> None:
+    path = tmp_path / "fbk.pubtator"
+    lines = "1\tT1\tChemical\t0\t7\tAspirin\tD001241\n1\tT2\tDisease\t15\t21\thurts.\tD0\textra\n"
+    path.write_text(f"1|t|Aspirin always hurts.\n1|a|No.\n{lines}\n", encoding="utf-8")
+    report = Report()
+    [doc] = read_all(path, report=report)
+    assert [(e.start, e.end, e.label, e.id, e.attrs) for e in doc.entities] == [
+        (0, 7, "Chemical", "D001241", make_attrs({pubtator.FBK_ID: "T1"})),
+        (15, 21, "Disease", "D0", make_attrs({pubtator.FBK_ID: "T2", "pubtator_extra": "extra"})),
+    ]
+    assert "relations" not in doc.meta
+    assert report.warnings["FBK-variant mention lines (PMID, id, type, start, end, text) read"] == 2
+
+
 def test_an_error_quotes_only_an_excerpt_of_a_huge_line(tmp_path: Path) -> None:
     path = tmp_path / "huge.pubtator"
     path.write_text(f"1|t|Aspirin.\n1\t0\t7\t{'x' * 1_000_000}\tChemical\n", encoding="utf-8")

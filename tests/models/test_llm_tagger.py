@@ -147,6 +147,15 @@ def test_a_sentence_longer_than_the_window_is_tagged_whole(trained: Trained) -> 
 
 
 @pytest.mark.slow
+def test_labels_given_out_of_order_are_saved_in_one_order(tiny_llama: Path, tmp_path: Path) -> None:
+    config = _config(tiny_llama, "model.labels=['Gene', 'Disease']", "train.max_steps=1")
+    tagger, _ = fit(TRAIN[:2], [], config, tmp_path)
+    assert isinstance(tagger, LLMTagger) and tagger.types == {"toy": ["Disease", "Gene"]}
+    loaded = load_tagger(tmp_path)
+    assert loaded.labels == ["Disease", "Gene"]
+    assert loaded.predict(TEST) == tagger.predict(TEST)
+
+
 def test_the_causal_ablation_keeps_the_mask(tiny_llama: Path, tmp_path: Path) -> None:
     tagger, _ = fit(TRAIN[:2], [], _config(tiny_llama, "model.bidirectional=false", "train.max_steps=1"), tmp_path)
     assert tagger.module is not None

@@ -94,6 +94,17 @@ def test_a_saved_model_predicts_exactly_what_the_trained_one_did(trained: Traine
         assert all(e.score is not None and 0.01 < e.score <= 1.0 for e in doc.entities)
 
 
+def test_labels_given_out_of_order_are_saved_in_one_order(tiny_backbone: Path, tmp_path: Path) -> None:
+    overrides = ["model.backend=span", f"model.backbone={tiny_backbone}", *TINY, "train.max_steps=1"]
+    config = load_config(None, [*overrides, "model.labels=['Gene', 'Disease']"])
+    tagger, _ = fit(TRAIN[:2], [], config, tmp_path)
+    saved = json.loads((tmp_path / "labels.json").read_text())
+    assert saved["labels"] == ["Disease", "Gene"] and saved["labels_by_corpus"] == {"": ["Disease", "Gene"]}
+    loaded = load_model(tmp_path)
+    assert loaded.labels == ["Disease", "Gene"]
+    assert loaded.predict(TEST) == tagger.predict(TEST)
+
+
 def test_labels_given_at_prediction_time_are_tagged(trained: Trained) -> None:
     tagger = bioner.load(trained.output)
     low_threshold(tagger.model)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ Mention lines are ``PMID<TAB>start<TAB>end<TAB>text<TAB>type[<TAB>id[<TAB>more..
 kept in the entity attribute ``pubtator_extra``, tab-joined. Any other line whose second column is not
 an offset is a relation (``PMID<TAB>CID<TAB>id1<TAB>id2``, BioRED's ``...<TAB>Novel``); its columns after
 the PMID are kept verbatim in ``doc.meta["relations"]`` and written back. A blank line ends a document. Mention lines of
-the unofficial FBK variant (``PMID<TAB>T1<TAB>type<TAB>start<TAB>end<TAB>text``, which bconv reads and
+the unofficial FBK variant (``PMID<TAB>T1<TAB>type<TAB>start<TAB>end<TAB>text[<TAB>identifier]``, which bconv reads and
 writes) are read too, counted, with their annotation id in the entity attribute ``pubtator_fbk_id``.
 
 A PMID that occurs twice in one file (NCBI-disease train has one) gives two documents with the same id
@@ -118,10 +118,10 @@ def _add_line(current: _Builder | None, line: str, path: str | Path, number: int
         if not _OFFSET.match(columns[2]):
             raise InputError(path, number, f"end offset {excerpt(columns[2])} is not a non-negative integer")
         current.mentions.append((number, columns))
-    elif len(columns) == 6 and _OFFSET.match(columns[3]) and _OFFSET.match(columns[4]):
-        # bconv's "FBK" variant: PMID, annotation id, type, start, end, text
-        fbk_id, label, start, end, text = columns[1:]
-        current.mentions.append((number, [columns[0], start, end, text, label]))
+    elif len(columns) >= 6 and _OFFSET.match(columns[3]) and _OFFSET.match(columns[4]):
+        # bconv's "FBK" variant: PMID, annotation id, type, start, end, text[, identifier...]
+        fbk_id, label, start, end, text = columns[1:6]
+        current.mentions.append((number, [columns[0], start, end, text, label, *columns[6:]]))
         current.fbk_ids[len(current.mentions) - 1] = fbk_id
     elif len(columns) >= 3 and _RELATION_TYPE.match(columns[1]):
         current.relations.append(columns[1:])

@@ -66,7 +66,7 @@ class TrainingData:
     """Each with ``meta["corpus"]`` where it comes from a named corpus, its entities limited to its corpus's
     labels, in training order (a mixture is already sampled by its weights)."""
     labels_by_corpus: dict[str, list[str]]
-    """The labels each corpus is trained on (``""``: documents from files, with no corpus name)."""
+    """The labels each corpus is trained on, sorted (``""``: documents from files, with no corpus name)."""
     dense: dict[str, list[DenseSample]] = field(default_factory=dict)
     """Knowledge-base sentences (VANER's DBR) per corpus; empty when knowledge injection is off."""
     seed: int = 13

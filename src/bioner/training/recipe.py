@@ -53,17 +53,16 @@ def prepare_data(train: Sequence[Document], config: Config, report: Report) -> T
 
 
 def corpus_labels(by_corpus: dict[str, list[Document]], wanted: list[str], report: Report) -> dict[str, list[str]]:
-    """The labels each training corpus is trained on: ``wanted`` (all of them for one corpus, else those the
-    corpus annotates) or every label it annotates, sorted: the order of ``model.labels`` in a config
-    changes no tag index. A corpus with none is left out, and reported."""
+    """The labels each training corpus is trained on, sorted: ``wanted`` (all of them for one corpus, else
+    those the corpus annotates) or every label it annotates. A corpus with none is left out, and reported.
+
+    Sorted whatever order ``model.labels`` gives, so that the tag sets, the saved config and the model's
+    ``labels`` all have one order (a saved model is checked against it when it loads)."""
     found: dict[str, list[str]] = {}
     for name, docs in by_corpus.items():
-        seen = sorted({e.label for d in docs for e in d.entities})
-        labels = (
-            sorted(wanted or seen)
-            if len(by_corpus) == 1
-            else [label for label in sorted(wanted or seen) if label in seen]
-        )
+        seen = {e.label for d in docs for e in d.entities}
+        asked = sorted(set(wanted)) or sorted(seen)
+        labels = asked if len(by_corpus) == 1 else [label for label in asked if label in seen]
         if labels:
             found[name] = labels
         else:
