@@ -65,3 +65,22 @@ def test_config_file_loads_without_training(tmp_path: Path) -> None:
     config.write_text('[model]\nbackend = "prompted"\nshots = 2\n')
     with pytest.raises(BionerError, match="shots_corpus"):
         load_model(config)
+
+
+def test_bioner_predict_takes_a_prompted_config(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bioner.cli import load_verbs
+    from bioner.cli.app import app
+
+    load_verbs()
+
+    config = tmp_path / "prompted.toml"
+    config.write_text(
+        '[model]\nbackend = "prompted"\nclient = "openai"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "x"\n'
+        f'retries = 0\ntimeout = 2\ncache = "{tmp_path / "cache"}"\nlabels = ["Gene"]\n'
+    )
+    (tmp_path / "in.txt").write_text("BRCA1 is a gene.\n")
+    result = CliRunner().invoke(app, ["predict", str(config), str(tmp_path / "in.txt"), str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert "LLM requests failed" in result.output and (tmp_path / "out.jsonl").is_file()
