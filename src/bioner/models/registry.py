@@ -121,7 +121,7 @@ def _fields(settings: type[BackendSettings]) -> set[str]:
 
 def read_model_config(folder: str | Path) -> dict[str, Any]:
     """The ``config.toml`` of a saved model folder as tables; a folder without one is a one-line error."""
-    path = Path(folder) / CONFIG_FILE
+    path = Path(folder) if Path(folder).is_file() else Path(folder) / CONFIG_FILE  # a config file of a zero-shot model
     if not path.is_file():
         raise BionerError(f"{folder}: not a bioner model folder (no {CONFIG_FILE})")
     try:

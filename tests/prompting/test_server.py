@@ -1,0 +1,92 @@
+"""A real OpenAI-compatible server on a loopback port (FastAPI + uvicorn, real transformers generation on a
+tiny randomly initialised Gemma 3), asked through the ``openai`` client by the prompted backend."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bioner.errors import Report
+from bioner.models.prompted import PROMPT_TOKENS, REQUESTS, PromptedSettings, PromptedTagger
+from bioner.prompting.clients import TransformersClient
+from bioner.types import Document
+
+
+def tiny_gemma(folder: Path) -> Path:
+    """A 2-layer random Gemma 3 with the packaged Gemma tokenizer."""
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    from bioner.gguf import gemma_270m
+
+    tokenizer = AutoTokenizer.from_pretrained(gemma_270m())
+    config = Gemma3TextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=8,
+    )
+    Gemma3ForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    import uvicorn
+    from fastapi import FastAPI
+
+    generator = TransformersClient(str(tiny_gemma(tmp_path_factory.mktemp("gemma"))), max_new_tokens=8)
+    seen: list[dict[str, Any]] = []
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    def chat(body: dict[str, Any]) -> dict[str, Any]:
+        seen.append(body)
+        answer = generator.complete(body["messages"], None)
+        return {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {"index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": answer.text}}
+            ],
+            "usage": {
+                "prompt_tokens": answer.prompt_tokens,
+                "completion_tokens": answer.completion_tokens,
+                "total_tokens": answer.prompt_tokens + answer.completion_tokens,
+            },
+        }
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    while not uv.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/v1", seen
+    uv.should_exit = True
+    thread.join(5)
+
+
+@pytest.mark.slow
+def test_prompted_backend_against_a_loopback_server(server: tuple[str, list[dict[str, Any]]], tmp_path: Path) -> None:
+    url, seen = server
+    settings = PromptedSettings(client="openai", base_url=url, model="tiny", cache=str(tmp_path), retries=0)
+    doc = Document("d", "BRCA1 mutations cause breast cancer.")
+    report = Report()
+    [out] = PromptedTagger(settings).predict([doc], labels=["Gene", "Disease"], report=report)
+    assert report.warnings[REQUESTS] == 1 and report.warnings[PROMPT_TOKENS] > 0
+    assert seen[0]["response_format"]["type"] == "json_schema"
+    assert all(doc.text[e.start : e.end] == e.text for e in out.entities)
