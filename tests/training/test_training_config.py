@@ -81,7 +81,7 @@ def test_overrides_do_not_touch_the_original() -> None:
         ("train.epochs=2.5", "'train.epochs' must be an integer"),
         ("train.seed=none", "'train.seed' cannot be empty"),
         ("model.scheme=BIO", "unknown tag scheme .BIO.; schemes are: IOB2, IOBES"),
-        ("model.backend=crf", "unknown backend .crf.; known backends: encoder, generative, llm-tagger, span"),
+        ("model.backend=crf", "unknown backend .crf.; known backends: encoder, generative, llm-tagger, prompted, span"),
         ("train.epochs=0", "train.epochs must be at least 1"),
         ("epochs", "expected key=value"),
     ],
