@@ -53,6 +53,7 @@ from bioner.models.segments import (
     quiet_loading,
     read_json,
     reading_weights,
+    require_files,
     save_model_files,
     score_segments,
     segment_loss,
@@ -239,9 +240,7 @@ class EncoderTagger:
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         folder = Path(name_or_folder)
-        for name in (TAGS_FILE, WEIGHTS_FILE, BACKBONE_DIR):
-            if not (folder / name).exists():
-                raise BionerError(f"{folder}: not an encoder model folder (missing {name})")
+        require_files(folder, (TAGS_FILE, WEIGHTS_FILE, BACKBONE_DIR), "an encoder")
         _, settings, tables = saved_settings(folder)
         assert isinstance(settings, EncoderSettings)
         saved = read_json(folder / TAGS_FILE, ("tags",))

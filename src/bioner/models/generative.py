@@ -41,6 +41,7 @@ from bioner.models.segments import (
     quiet_loading,
     read_json,
     reading_weights,
+    require_files,
     save_model_files,
     sentence_regions,
 )
@@ -413,9 +414,7 @@ class GenerativeTagger:
     def from_pretrained(cls, name_or_folder: str | Path, *, runtime: Runtime | None = None) -> Self:
         """A saved model: its base from ``model.backbone``, then its tokenizer and adapters."""
         folder = Path(name_or_folder)
-        for name in (TAGS_FILE, ADAPTER_DIR, TOKENIZER_DIR):
-            if not (folder / name).exists():
-                raise BionerError(f"{folder}: not a generative model folder (missing {name})")
+        require_files(folder, (TAGS_FILE, ADAPTER_DIR, TOKENIZER_DIR), "a generative")
         _, settings, tables = saved_settings(folder)
         assert isinstance(settings, GenerativeSettings)
         labels = read_json(folder / TAGS_FILE, ("labels",))["labels"]

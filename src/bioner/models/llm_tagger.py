@@ -53,6 +53,7 @@ from bioner.models.segments import (
     quiet_loading,
     read_json,
     reading_weights,
+    require_files,
     save_model_files,
     score_segments,
     segment_loss,
@@ -200,9 +201,7 @@ class LLMTagger:
         from transformers import AutoTokenizer
 
         folder = Path(name_or_folder)
-        for name in (TAGS_FILE, HEAD_FILE, ADAPTER_DIR, TOKENIZER_DIR):
-            if not (folder / name).exists():
-                raise BionerError(f"{folder}: not an llm-tagger model folder (missing {name})")
+        require_files(folder, (TAGS_FILE, HEAD_FILE, ADAPTER_DIR, TOKENIZER_DIR), "an llm-tagger")
         _, settings, tables = saved_settings(folder)
         assert isinstance(settings, LLMTaggerSettings)
         tagger = cls(settings, runtime or saved_runtime(tables))

@@ -266,6 +266,13 @@ def check_labels(labels: Sequence[str] | None, known: Sequence[str], backend: st
     return set(labels)
 
 
+def require_files(folder: Path, names: Sequence[str], kind: str) -> None:
+    """A model folder holds ``names``, or a one-line error: ``FOLDER: not {kind} model folder (missing NAME)``."""
+    for name in names:
+        if not (folder / name).exists():
+            raise BionerError(f"{folder}: not {kind} model folder (missing {name})")
+
+
 def read_json(path: Path, required: Sequence[str]) -> dict[str, Any]:
     """A JSON object file of a model folder with its ``required`` keys; anything else is a one-line error."""
     try:
