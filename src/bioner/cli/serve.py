@@ -17,13 +17,13 @@ from bioner.extras import need
 def serve(
     model: Annotated[Path, typer.Argument(metavar="MODEL", help="A trained model folder (bioner train --output).")],
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 exposes it to the network).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    max_body_bytes: Annotated[int, typer.Option(help="Largest request body (413 above it).")] = 10_000_000,
-    max_texts: Annotated[int, typer.Option(help="Most texts or documents in one request (422 above it).")] = 1_000,
-    max_chars: Annotated[int, typer.Option(help="Most characters in one text (422 above it).")] = 100_000,
-    max_concurrent: Annotated[int, typer.Option(help="Requests held at once (429 above it).")] = 64,
-    max_batch: Annotated[int, typer.Option(help="Most documents gathered into one model call.")] = 32,
-    max_wait_ms: Annotated[float, typer.Option(help="How long a request waits for others to batch with.")] = 10.0,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    max_body_bytes: Annotated[int, typer.Option(min=1, help="Largest request body (413 above it).")] = 10_000_000,
+    max_texts: Annotated[int, typer.Option(min=1, help="Most texts or documents a request (422 above it).")] = 1_000,
+    max_chars: Annotated[int, typer.Option(min=1, help="Most characters in one text (422 above it).")] = 100_000,
+    max_concurrent: Annotated[int, typer.Option(min=1, help="Requests held at once (429 above it).")] = 64,
+    max_batch: Annotated[int, typer.Option(min=1, help="Most documents gathered into one model call.")] = 32,
+    max_wait_ms: Annotated[float, typer.Option(min=0, help="How long a request waits to share a batch.")] = 10.0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
 ) -> None:
     """Serve MODEL over HTTP: POST /annotate, GET /health, GET /model, the web page at /, OpenAPI at /docs."""
