@@ -51,8 +51,9 @@ def test_an_uploaded_pubtator_file_keeps_its_document_ids(url: str) -> None:
     pubtator = b"123|t|Breast cancer genes\n123|a|BRCA1 mutations cause breast cancer.\n\n"
     answer = httpx.post(f"{url}/annotate/file", files={"file": ("abstracts.pubtator", pubtator)})
     assert answer.status_code == 200 and answer.json()["documents"][0]["id"] == "123"
-    text = httpx.post(f"{url}/annotate/file", files={"file": ("notes.txt", b"first line\nsecond line\n")})
+    text = httpx.post(f"{url}/annotate/file", files={"file": ("notes.txt", b"first line\n\nsecond line\n")})
     assert [d["text"] for d in text.json()["documents"]] == ["first line", "second line"]
+    assert text.json()["report"] == ["warning: upload.txt: blank lines skipped: 1"]  # said, not dropped silently
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,9 @@ def create_app(tagger: Tagger, limits: Limits | None = None, *, model_info: dict
     async def model() -> dict[str, Any]:
         return {"labels": tagger.labels, "limits": asdict(limits), **(model_info or {})}
 
-    async def annotate_docs(docs: list[Document], labels: Sequence[str] | None, output: str) -> Response:
+    async def annotate_docs(
+        docs: list[Document], labels: Sequence[str] | None, output: str, report: Report
+    ) -> Response:
         if in_flight["count"] >= limits.max_concurrent:
             return error_response(429, "request", f"the server holds {limits.max_concurrent} requests; retry later")
         in_flight["count"] += 1
@@ -169,12 +171,13 @@ def create_app(tagger: Tagger, limits: Limits | None = None, *, model_info: dict
                 raise ApiError(422, "labels" if labels else "documents", str(err)) from None
         finally:
             in_flight["count"] -= 1
-        return _answer(predicted, output)
+        return _answer(predicted, output, report)
 
     @app.post("/annotate")
     async def annotate(request: AnnotateRequest) -> Response:
         """Tag texts or documents; entities come with character offsets into each text and a score."""
-        return await annotate_docs(_documents(request), request.labels, request.output)
+        report = Report()
+        return await annotate_docs(_documents(request, report), request.labels, request.output, report)
 
     @app.post("/annotate/file")
     async def annotate_file(
@@ -191,9 +194,10 @@ def create_app(tagger: Tagger, limits: Limits | None = None, *, model_info: dict
             known = ", ".join(sorted([*FORMATS, TEXT]))
             raise ApiError(422, "format", f"unknown format {format!r}; one of {known}")
         content = await file.read()
-        docs = _read_upload(content, Path(file.filename or "upload").suffix, format)
+        report = Report()
+        docs = _read_upload(content, Path(file.filename or "upload").suffix, format, report)
         wanted = [label.strip() for label in labels.split(",") if label.strip()] if labels else None
-        return await annotate_docs(docs, wanted, output)
+        return await annotate_docs(docs, wanted, output, report)
 
     return app
 
@@ -205,7 +209,7 @@ def _predictor(tagger: Tagger) -> Callable[[list[Document], Sequence[str] | None
     return predict
 
 
-def _documents(request: AnnotateRequest) -> list[Document]:
+def _documents(request: AnnotateRequest, report: Report) -> list[Document]:
     given = [name for name in ("text", "texts", "documents") if getattr(request, name) is not None]
     if len(given) != 1:
         raise ApiError(422, "body", "give exactly one of 'text', 'texts' or 'documents'")
@@ -216,7 +220,7 @@ def _documents(request: AnnotateRequest) -> list[Document]:
     docs = []
     for i, record in enumerate(request.documents or []):
         try:
-            docs.append(from_record(record))
+            docs.append(from_record(record, report=report))
         except BionerError as err:
             raise ApiError(422, f"documents.{i}", str(err).split(": ", 1)[-1]) from None
     return docs
@@ -230,14 +234,14 @@ def _check_sizes(docs: list[Document], limits: Limits) -> None:
             raise ApiError(422, f"texts.{i}", f"{len(doc.text)} characters; the limit is {limits.max_chars} a text")
 
 
-def _read_upload(content: bytes, suffix: str, fmt: str | None) -> list[Document]:
+def _read_upload(content: bytes, suffix: str, fmt: str | None, report: Report) -> list[Document]:
     """Documents from uploaded bytes, read by bioner's own readers from a private temporary file."""
     safe_suffix = suffix if suffix.replace(".", "").isalnum() and len(suffix) <= 12 else ""
     with tempfile.TemporaryDirectory(prefix="bioner-upload-") as tmp:
         path = Path(tmp) / f"upload{safe_suffix}"
         path.write_bytes(content)
         try:
-            return read_input(path, fmt, Report())
+            return read_input(path, fmt, report)
         except BionerError as err:
             message = str(err).replace(str(path), "file").replace("give it with --from/--to", "give it as 'format'")
             raise ApiError(422, "file", message) from None
@@ -245,14 +249,17 @@ def _read_upload(content: bytes, suffix: str, fmt: str | None) -> list[Document]
             raise ApiError(422, "file", "the file is not UTF-8 text") from None
 
 
-def _answer(docs: list[Document], output: str) -> Response:
+def _answer(docs: list[Document], output: str, report: Report) -> Response:
+    """The tagged documents; what reading or writing them tolerated or lost is in ``report`` (JSON) or the
+    ``X-Bioner-Report`` header (BioC, PubTator), never dropped silently."""
     if output == "json":
-        return JSONResponse({"documents": [to_record(doc) for doc in docs]})
+        return JSONResponse({"documents": [to_record(doc) for doc in docs], "report": report.lines()})
     fmt = {"bioc": "bioc-xml", "pubtator": "pubtator"}[output]
     with tempfile.TemporaryDirectory(prefix="bioner-answer-") as tmp:
         path = Path(tmp) / "answer"
-        write_documents(docs, path, fmt)
-        return PlainTextResponse(path.read_text(encoding="utf-8"), media_type=OUTPUTS[output])
+        report.merge(write_documents(docs, path, fmt))
+        headers = {"X-Bioner-Report": "; ".join(report.lines())} if report else None
+        return PlainTextResponse(path.read_text(encoding="utf-8"), media_type=OUTPUTS[output], headers=headers)
 
 
 def _version() -> str:
