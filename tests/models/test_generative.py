@@ -18,7 +18,6 @@ from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
 from bioner.models.base import Runtime
 from bioner.models.generative import (
-    ADAPTER_DIR,
     INVALID_TAGS,
     MISALIGNED,
     GenerativeSettings,
@@ -28,6 +27,7 @@ from bioner.models.generative import (
     parse_answer,
     quantization_config,
 )
+from bioner.models.lora import ADAPTER_DIR
 from bioner.models.registry import load_model
 from bioner.training.config import Config, load_config
 from bioner.training.loop import TrainResult
