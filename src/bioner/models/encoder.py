@@ -47,7 +47,6 @@ from bioner.models.segments import (
     Segment,
     WordTaggerSettings,
     check_labels,
-    collate,
     first_line,
     pad_id,
     quiet_loading,
@@ -56,7 +55,7 @@ from bioner.models.segments import (
     require_files,
     save_model_files,
     score_segments,
-    segment_loss,
+    segment_task,
     sentence_regions,
     windowing_tokenizer,
 )
@@ -285,14 +284,7 @@ class EncoderTagger:
             wanted = data.labels_by_corpus[name]
             docs += [with_corpus(sample.document(wanted, f"dbr:{i}"), name) for i, sample in enumerate(samples)]
         _, segments = self.featurize(docs, gold=True, report=report)
-        pad = pad_id(self.tokenizer)
-        return TrainingTask(
-            module=module,
-            examples=segments,
-            lengths=[len(s.input_ids) for s in segments],
-            collate=lambda batch: collate(batch, pad),
-            loss=lambda batch: segment_loss(module, batch),
-        )
+        return segment_task(module, segments, pad_id(self.tokenizer))
 
     # -- prediction ----------------------------------------------------------------------------
 

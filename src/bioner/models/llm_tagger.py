@@ -46,14 +46,13 @@ from bioner.models.segments import (
     WINDOWED,
     Segment,
     WordTaggerSettings,
-    collate,
     pad_id,
     read_json,
     reading_weights,
     require_files,
     save_model_files,
     score_segments,
-    segment_loss,
+    segment_task,
     windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
@@ -223,14 +222,7 @@ class LLMTagger:
         for samples in data.dense.values():
             instances.extend(dense_instance(sample) for sample in samples)
         _, segments = self.featurize(instances, report)
-        pad = pad_id(self.tokenizer)
-        return TrainingTask(
-            module=module,
-            examples=segments,
-            lengths=[len(s.input_ids) for s in segments],
-            collate=lambda batch: collate(batch, pad),
-            loss=lambda batch: segment_loss(module, batch),
-        )
+        return segment_task(module, segments, pad_id(self.tokenizer))
 
     # -- prediction ----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import torch
 from bioner.backbones import DEFAULT_BACKBONE
 from bioner.errors import BionerError, Report
 from bioner.formats.common import open_write
-from bioner.models.base import CONFIG_FILE, BackendSettings, saved_config
+from bioner.models.base import CONFIG_FILE, BackendSettings, TrainingTask, saved_config
 from bioner.models.device import autocast, inference_bf16, resolve_device
 from bioner.models.head import BLOCKED, Crf
 from bioner.models.quantize import INT8, check_int8_device, int8_model
@@ -124,6 +124,17 @@ def segment_loss(module: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tor
         return crf.loss(logits, batch["labels"])
     return torch.nn.functional.cross_entropy(
         logits.reshape(-1, logits.size(-1)), batch["labels"].reshape(-1), ignore_index=-100
+    )
+
+
+def segment_task(module: torch.nn.Module, segments: Sequence[Segment], pad: int) -> TrainingTask:
+    """Training on ``segments``: batched by :func:`collate` (padded with ``pad``), scored by :func:`segment_loss`."""
+    return TrainingTask(
+        module=module,
+        examples=segments,
+        lengths=[len(s.input_ids) for s in segments],
+        collate=lambda batch: collate(batch, pad),
+        loss=lambda batch: segment_loss(module, batch),
     )
 
 
