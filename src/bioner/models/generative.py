@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -341,13 +342,9 @@ class GenerativeTagger:
         from transformers import AutoModelForCausalLM
 
         settings = self.settings
+        quantize = partial(quantization_config, settings.quantize)
         tokenizer, base, quantized = lora.load_decoder(
-            AutoModelForCausalLM,
-            settings.backbone,
-            self.runtime,
-            settings.attention,
-            lambda device: quantization_config(settings.quantize, device),
-            tokenizer_source,
+            AutoModelForCausalLM, settings, self.runtime, quantize, tokenizer_source
         )
         peft = need("peft", "llm", "the generative backend")
         new_ids: list[int] = []

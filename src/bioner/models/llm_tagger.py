@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -128,13 +129,8 @@ class LLMTagger:
         from transformers import AutoModel
 
         settings = self.settings
-        tokenizer, base, quantized = lora.load_decoder(
-            AutoModel,
-            settings.backbone,
-            self.runtime,
-            settings.attention,
-            lambda device: _quantization(settings.quantize, device, report),
-        )
+        quantize = partial(_quantization, settings.quantize, report=report)
+        tokenizer, base, quantized = lora.load_decoder(AutoModel, settings, self.runtime, quantize)
         if quantized:
             peft = need("peft", "llm", "the llm-tagger")
             base = peft.prepare_model_for_kbit_training(base, use_gradient_checkpointing=False)

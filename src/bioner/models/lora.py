@@ -26,15 +26,17 @@ ADAPTER_DIR = "adapter"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
 
-class LoraSettings(Protocol):
-    """The LoRA fields of a backend's ``[model]``."""
+class DecoderSettings(Protocol):
+    """The fields of a backend's ``[model]`` that this module reads."""
 
+    backbone: str
+    attention: str
     lora_r: int
     lora_alpha: int
     lora_dropout: float
 
 
-def settings_problems(settings: LoraSettings) -> list[str]:
+def settings_problems(settings: DecoderSettings) -> list[str]:
     """What is wrong with the LoRA fields (rank and alpha at least 1, dropout in [0, 1))."""
     problems = []
     if settings.lora_r < 1 or settings.lora_alpha < 1:
@@ -66,13 +68,12 @@ def nf4_config(*, required: bool) -> Any:
 
 def load_decoder(
     model_class: Any,
-    backbone: str,
+    settings: DecoderSettings,
     runtime: Runtime,
-    attention: str,
     quantization: Callable[[torch.device], Any],
     tokenizer_source: str | Path | None = None,
 ) -> tuple[Any, Any, bool]:
-    """Tokenizer, decoder and whether it is 4-bit: ``quantization(device)`` gives the config, or None.
+    """Tokenizer, ``settings.backbone`` and whether it is 4-bit: ``quantization(device)`` gives the config, or None.
 
     ``model_class`` is the transformers auto class (``AutoModel``, ``AutoModelForCausalLM``);
     the tokenizer comes from ``tokenizer_source`` when given, else from the backbone. A
@@ -80,9 +81,9 @@ def load_decoder(
     """
     from transformers import AutoTokenizer
 
-    source = resolve_backbone(backbone)
+    source = resolve_backbone(settings.backbone)
     device = resolve_device(runtime.device)
-    options: dict[str, Any] = {"trust_remote_code": False, "attn_implementation": attention}
+    options: dict[str, Any] = {"trust_remote_code": False, "attn_implementation": settings.attention}
     config = quantization(device)
     if config is not None:
         options.update(quantization_config=config, device_map={"": device.index or 0})
@@ -93,11 +94,11 @@ def load_decoder(
             tokenizer = AutoTokenizer.from_pretrained(tokenizer_source or source, trust_remote_code=False)
             base = model_class.from_pretrained(source, **options)
     except (OSError, ValueError) as err:
-        raise BionerError(f"cannot load backbone {backbone!r}: {first_line(err)}") from None
+        raise BionerError(f"cannot load backbone {settings.backbone!r}: {first_line(err)}") from None
     return tokenizer, base, config is not None
 
 
-def with_adapters(peft: Any, base: Any, settings: LoraSettings, adapter: Path | None, **options: Any) -> Any:
+def with_adapters(peft: Any, base: Any, settings: DecoderSettings, adapter: Path | None, **options: Any) -> Any:
     """``base`` with new LoRA adapters on every linear layer (``options`` go to ``LoraConfig``), or the saved ones.
 
     Saved adapters (``adapter``, a folder) are loaded frozen, for prediction.
