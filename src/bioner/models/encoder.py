@@ -47,6 +47,7 @@ from bioner.models.segments import (
     Segment,
     WordTaggerSettings,
     check_labels,
+    collate,
     first_line,
     pad_id,
     quiet_loading,
@@ -55,8 +56,9 @@ from bioner.models.segments import (
     require_files,
     save_model_files,
     score_segments,
-    segment_task,
+    segment_loss,
     sentence_regions,
+    training_task,
     windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
@@ -284,7 +286,7 @@ class EncoderTagger:
             wanted = data.labels_by_corpus[name]
             docs += [with_corpus(sample.document(wanted, f"dbr:{i}"), name) for i, sample in enumerate(samples)]
         _, segments = self.featurize(docs, gold=True, report=report)
-        return segment_task(module, segments, pad_id(self.tokenizer))
+        return training_task(module, segments, pad_id(self.tokenizer), collate, segment_loss)
 
     # -- prediction ----------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from bioner.models.segments import (
     require_files,
     save_model_files,
     sentence_regions,
+    training_task,
 )
 from bioner.progress import progress_bar
 from bioner.schemes import OUTSIDE, Scheme, scheme_of
@@ -412,14 +413,7 @@ class GenerativeTagger:
             ids = self._prompt_ids(part.words, labels)
             answer = codes.answer(part.tags)
             examples.append(Example(ids + answer, [-100] * len(ids) + answer))
-        pad = pad_id(self.tokenizer)
-        return TrainingTask(
-            module=module,
-            examples=examples,
-            lengths=[len(e.input_ids) for e in examples],
-            collate=lambda batch: collate_examples(batch, pad),
-            loss=lambda batch: answer_loss(module, batch),
-        )
+        return training_task(module, examples, pad_id(self.tokenizer), collate_examples, answer_loss)
 
     def parts(self, docs: Sequence[Document], report: Report, *, gold: bool) -> list[Part]:
         """Every sentence of ``docs`` as parts of at most ``max_words`` words (tagged in the scheme with ``gold``)."""

@@ -47,13 +47,15 @@ from bioner.models.segments import (
     WINDOWED,
     Segment,
     WordTaggerSettings,
+    collate,
     pad_id,
     read_json,
     reading_weights,
     require_files,
     save_model_files,
     score_segments,
-    segment_task,
+    segment_loss,
+    training_task,
     windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
@@ -218,7 +220,7 @@ class LLMTagger:
         for samples in data.dense.values():
             instances.extend(dense_instance(sample) for sample in samples)
         _, segments = self.featurize(instances, report)
-        return segment_task(module, segments, pad_id(self.tokenizer))
+        return training_task(module, segments, pad_id(self.tokenizer), collate, segment_loss)
 
     # -- prediction ----------------------------------------------------------------------------
 

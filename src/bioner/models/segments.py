@@ -9,11 +9,11 @@ so that code lives here once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -127,14 +127,30 @@ def segment_loss(module: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tor
     )
 
 
-def segment_task(module: torch.nn.Module, segments: Sequence[Segment], pad: int) -> TrainingTask:
-    """Training on ``segments``: batched by :func:`collate` (padded with ``pad``), scored by :func:`segment_loss`."""
+class Tokens(Protocol):
+    """A training example of sub-token ids (a :class:`Segment`, a generative prompt and answer)."""
+
+    @property
+    def input_ids(self) -> Sequence[int]: ...
+
+
+E = TypeVar("E", bound=Tokens)
+
+
+def training_task(
+    module: torch.nn.Module,
+    examples: Sequence[E],
+    pad: int,
+    collate: Callable[[Sequence[E], int], dict[str, torch.Tensor]],
+    loss: Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor],
+) -> TrainingTask:
+    """Training on ``examples``: bucketed by length, batched by ``collate`` (padding ``pad``), scored by ``loss``."""
     return TrainingTask(
         module=module,
-        examples=segments,
-        lengths=[len(s.input_ids) for s in segments],
+        examples=examples,
+        lengths=[len(e.input_ids) for e in examples],
         collate=lambda batch: collate(batch, pad),
-        loss=lambda batch: segment_loss(module, batch),
+        loss=lambda batch: loss(module, batch),
     )
 
 
