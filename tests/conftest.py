@@ -72,6 +72,19 @@ def tiny_backbone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_model(tiny_backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An encoder on ``tiny_backbone`` trained 2 steps on the fixtures' training split, saved; copy it to change it."""
+    from bioner.formats import read_documents
+    from bioner.training.config import load_config
+    from bioner.training.recipe import fit
+
+    folder = tmp_path_factory.mktemp("tiny-model")
+    config = load_config(None, [f"model.backbone={tiny_backbone}", "train.max_steps=2", "train.batch_size=4"])
+    fit(list(read_documents(FIXTURES / "train.jsonl")), [], config, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
 def tiny_roberta(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A RoBERTa with a byte-level BPE tokenizer trained on the encoder fixtures.
 
