@@ -10,25 +10,14 @@ import pytest
 import bioner
 from bioner.errors import BionerError
 from bioner.formats import read_documents
-from bioner.training.config import load_config
-from bioner.training.recipe import fit
 from bioner.types import Document
 
 FIXTURES = Path(__file__).parent / "fixtures" / "encoder"
-TRAIN = list(read_documents(FIXTURES / "train.jsonl"))
 TEST = list(read_documents(FIXTURES / "test.jsonl"))
 
 
-@pytest.fixture(scope="module")
-def model_folder(tiny_backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("api-model")
-    config = load_config(None, [f"model.backbone={tiny_backbone}", "train.max_steps=2", "train.batch_size=4"])
-    fit(TRAIN, [], config, folder)
-    return folder
-
-
-def test_a_loaded_tagger_takes_a_text_texts_or_documents(model_folder: Path) -> None:
-    tagger = bioner.load(model_folder, batch_size=8)
+def test_a_loaded_tagger_takes_a_text_texts_or_documents(tiny_model: Path) -> None:
+    tagger = bioner.load(tiny_model, batch_size=8)
     text = TEST[0].text
     one = tagger(text)
     assert isinstance(one, Document) and one.text == text
@@ -42,24 +31,24 @@ def test_a_loaded_tagger_takes_a_text_texts_or_documents(model_folder: Path) -> 
 
 
 @pytest.mark.parametrize("wrong", [42, b"bytes", [1, 2], None])
-def test_a_wrong_input_type_is_a_type_error(model_folder: Path, wrong: object) -> None:
-    tagger = bioner.load(model_folder)
+def test_a_wrong_input_type_is_a_type_error(tiny_model: Path, wrong: object) -> None:
+    tagger = bioner.load(tiny_model)
     with pytest.raises(TypeError, match=r"str|Document"):
         tagger(wrong)  # type: ignore[call-overload]
 
 
-def test_an_encoder_refuses_labels_it_was_not_trained_on(model_folder: Path) -> None:
+def test_an_encoder_refuses_labels_it_was_not_trained_on(tiny_model: Path) -> None:
     with pytest.raises(BionerError, match="tags only Disease, Gene; it cannot tag Species"):
-        bioner.load(model_folder)("text", labels=["Species"])
+        bioner.load(tiny_model)("text", labels=["Species"])
 
 
 def test_a_hub_name_loads_from_the_hub_cache_offline(
-    model_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The real snapshot_download path, on a cache laid out as the hub lays it out (no network)."""
     cache = tmp_path / "hub"
     snapshot = cache / "models--bioner-test--tiny-tagger" / "snapshots" / ("0" * 40)
-    shutil.copytree(model_folder, snapshot)
+    shutil.copytree(tiny_model, snapshot)
     (cache / "models--bioner-test--tiny-tagger" / "refs").mkdir()
     (cache / "models--bioner-test--tiny-tagger" / "refs" / "main").write_text("0" * 40)
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
@@ -69,7 +58,7 @@ def test_a_hub_name_loads_from_the_hub_cache_offline(
     monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(cache))
     monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
     tagger = bioner.load("bioner-test/tiny-tagger")
-    assert tagger(TEST[0].text).entities == bioner.load(model_folder)(TEST[0].text).entities
+    assert tagger(TEST[0].text).entities == bioner.load(tiny_model)(TEST[0].text).entities
     with pytest.raises(BionerError, match="not in the hub cache"):
         bioner.load("bioner-test/absent")
 

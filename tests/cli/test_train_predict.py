@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "encoder"
 CONFIGS = Path(__file__).parents[2] / "configs"
+DATA = f"""[data]
+train = "{FIXTURES / "train.jsonl"}"
+dev = "{FIXTURES / "dev.jsonl"}"
+test = "{FIXTURES / "test.jsonl"}"
+"""
+"""The ``[data]`` table of a config trained on the fixtures."""
 
 bioner.cli.load_verbs()
 runner = CliRunner()
@@ -27,11 +33,7 @@ runner = CliRunner()
 def _write_config(folder: Path, backbone: Path) -> Path:
     config = folder / "tiny.toml"
     config.write_text(
-        f"""[data]
-train = "{FIXTURES / "train.jsonl"}"
-dev = "{FIXTURES / "dev.jsonl"}"
-test = "{FIXTURES / "test.jsonl"}"
-
+        f"""{DATA}
 [model]
 backbone = "{backbone}"
 
@@ -167,11 +169,7 @@ def test_predict_and_test_user_errors_are_one_line(
 def test_llm_tagger_with_dbr_trains_and_is_scored_from_the_command_line(tiny_llama: Path, tmp_path: Path) -> None:
     config = tmp_path / "llm.toml"
     config.write_text(
-        f"""[data]
-train = "{FIXTURES / "train.jsonl"}"
-dev = "{FIXTURES / "dev.jsonl"}"
-test = "{FIXTURES / "test.jsonl"}"
-
+        f"""{DATA}
 [model]
 backend = "llm-tagger"
 backbone = "{tiny_llama}"

@@ -11,32 +11,18 @@ from typer.testing import CliRunner
 from bioner.cli import load_verbs
 from bioner.cli.app import app
 from bioner.errors import BionerError
-from bioner.formats import read_documents
 from bioner.models.encoder import EncoderTagger
 from bioner.models.registry import load_model
-from bioner.training.config import load_config
-from bioner.training.recipe import fit
 from bioner.types import Document
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "encoder"
-TRAIN = list(read_documents(FIXTURES / "train.jsonl"))
 
-
-@pytest.fixture(scope="module")
-def model_folder(tiny_backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("export-model")
-    config = load_config(None, [f"model.backbone={tiny_backbone}", "train.max_steps=2", "train.batch_size=4"])
-    fit(TRAIN, [], config, folder)
-    return folder
-
-
-def test_exported_weights_give_the_same_scores(model_folder: Path, tmp_path: Path) -> None:
+def test_exported_weights_give_the_same_scores(tiny_model: Path, tmp_path: Path) -> None:
     from transformers import AutoModelForTokenClassification
 
-    tagger = load_model(model_folder)
+    tagger = load_model(tiny_model)
     assert isinstance(tagger, EncoderTagger) and tagger.module is not None
     load_verbs()
-    result = CliRunner().invoke(app, ["export", str(model_folder), str(tmp_path / "hf"), "--to", "transformers"])
+    result = CliRunner().invoke(app, ["export", str(tiny_model), str(tmp_path / "hf"), "--to", "transformers"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "hf" / "model.safetensors").is_file() and not list((tmp_path / "hf").glob("*.bin"))
     exported = AutoModelForTokenClassification.from_pretrained(tmp_path / "hf", local_files_only=True).eval()
@@ -49,10 +35,10 @@ def test_exported_weights_give_the_same_scores(model_folder: Path, tmp_path: Pat
     torch.testing.assert_close(theirs, ours)
 
 
-def test_a_pipeline_on_the_exported_model_finds_bioners_spans(model_folder: Path, tmp_path: Path) -> None:
+def test_a_pipeline_on_the_exported_model_finds_bioners_spans(tiny_model: Path, tmp_path: Path) -> None:
     from transformers import pipeline
 
-    tagger = load_model(model_folder)
+    tagger = load_model(tiny_model)
     assert isinstance(tagger, EncoderTagger) and tagger.module is not None
     with torch.no_grad():  # every word its own mention: the spans show where each side puts word boundaries
         tagger.module.head.linear.weight.zero_()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
 from bioner.models.base import Runtime
 from bioner.models.generative import (
-    ADAPTER_DIR,
     INVALID_TAGS,
     MISALIGNED,
     GenerativeSettings,
@@ -28,6 +26,7 @@ from bioner.models.generative import (
     parse_answer,
     quantization_config,
 )
+from bioner.models.lora import ADAPTER_DIR
 from bioner.models.registry import load_model
 from bioner.training.config import Config, load_config
 from bioner.training.loop import TrainResult
@@ -39,40 +38,6 @@ TRAIN = [with_corpus(d, "toy") for d in read_documents(FIXTURES / "train.jsonl")
 DEV = [with_corpus(d, "toy") for d in read_documents(FIXTURES / "dev.jsonl")]
 TEST = list(read_documents(FIXTURES / "test.jsonl"))
 LABELS = ["Disease", "Gene", "GeneOrGeneProduct"]
-
-
-@pytest.fixture(scope="module")
-def tiny_causal(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer, 32-wide random Llama with an LM head tied to its embeddings and a BPE tokenizer of the fixtures."""
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny-causal")
-    texts = [json.loads(line)["text"] for name in ("train", "dev") for line in (FIXTURES / f"{name}.jsonl").open()]
-    texts += ["### Instruction: tag each word ### Tags: O, B-Disease, I-Disease, B-Gene, I-Gene ### Answer:"]
-    bpe = ByteLevelBPETokenizer()
-    specials = ["<unk>", "<s>", "</s>", "<pad>"]
-    bpe.train_from_iterator(texts, vocab_size=400, min_frequency=1, special_tokens=specials, show_progress=False)
-    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
-    )
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=512,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)  # type: ignore[no-untyped-call]
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def _config(backbone: Path, *overrides: str) -> Config:

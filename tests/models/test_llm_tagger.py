@@ -13,7 +13,8 @@ from bioner.errors import BionerError, Report
 from bioner.formats import read_documents
 from bioner.models.bidirectional import is_bidirectional
 from bioner.models.instructions import Instance, instances_for, instruction
-from bioner.models.llm_tagger import ADAPTER_DIR, HEAD_FILE, LLMTagger
+from bioner.models.llm_tagger import HEAD_FILE, LLMTagger
+from bioner.models.lora import ADAPTER_DIR
 from bioner.models.registry import load_model as load_tagger
 from bioner.models.segments import WINDOWED
 from bioner.training.config import Config, load_config

@@ -25,14 +25,6 @@ TRAIN = list(read_documents(FIXTURES / "train.jsonl"))
 TEST = list(read_documents(FIXTURES / "test.jsonl"))
 
 
-@pytest.fixture(scope="module")
-def model_folder(tiny_backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("registry-model")
-    config = load_config(None, [f"model.backbone={tiny_backbone}", "train.max_steps=2", "train.batch_size=4"])
-    fit(TRAIN, [], config, folder)
-    return folder
-
-
 def test_backends_are_found_by_name_and_unknown_ones_are_named() -> None:
     assert backend("encoder").settings is EncoderSettings and EncoderSettings.backend == "encoder"
     assert {"encoder", "llm-tagger"} <= set(backend_names())
@@ -40,20 +32,20 @@ def test_backends_are_found_by_name_and_unknown_ones_are_named() -> None:
         backend("crf")
 
 
-def test_a_saved_config_holds_only_its_backends_settings(model_folder: Path) -> None:
-    saved = tomllib.loads((model_folder / "config.toml").read_text())
+def test_a_saved_config_holds_only_its_backends_settings(tiny_model: Path) -> None:
+    saved = tomllib.loads((tiny_model / "config.toml").read_text())
     assert saved["model"]["backend"] == "encoder" and "lora_r" not in saved["model"] and "scheme" in saved["model"]
-    card = (model_folder / "README.md").read_text()
+    card = (tiny_model / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: bioner") and "backend: `encoder`" in card
 
 
-def test_a_folder_saved_before_per_backend_settings_still_loads(model_folder: Path, tmp_path: Path) -> None:
+def test_a_folder_saved_before_per_backend_settings_still_loads(tiny_model: Path, tmp_path: Path) -> None:
     old = tmp_path / "old"
-    shutil.copytree(model_folder, old)
+    shutil.copytree(tiny_model, old)
     config = tomllib.loads((old / "config.toml").read_text())
     config["model"].update(bidirectional=True, instruction="corpus", lora_r=16, quantize="auto")  # the old flat table
     (old / "config.toml").write_text(tomli_w.dumps(config))
-    assert load_model(old).predict(TEST) == load_model(model_folder).predict(TEST)
+    assert load_model(old).predict(TEST) == load_model(tiny_model).predict(TEST)
     config["model"]["unheard_of"] = 1
     (old / "config.toml").write_text(tomli_w.dumps(config))
     with pytest.raises(BionerError, match=r"unknown config key 'model.unheard_of'"):
@@ -71,21 +63,21 @@ def test_a_folder_saved_before_per_backend_settings_still_loads(model_folder: Pa
     ],
 )
 def test_broken_model_files_are_one_line_errors_naming_the_file(
-    model_folder: Path, tmp_path: Path, name: str, content: bytes, message: str
+    tiny_model: Path, tmp_path: Path, name: str, content: bytes, message: str
 ) -> None:
     broken = tmp_path / "broken"
-    shutil.copytree(model_folder, broken)
+    shutil.copytree(tiny_model, broken)
     (broken / name).write_bytes(content)
     with pytest.raises(BionerError, match=message):
         load_model(broken)
 
 
-def test_weights_of_another_model_are_refused(model_folder: Path, tmp_path: Path) -> None:
+def test_weights_of_another_model_are_refused(tiny_model: Path, tmp_path: Path) -> None:
     import torch
     from safetensors.torch import save_file
 
     other = tmp_path / "other"
-    shutil.copytree(model_folder, other)
+    shutil.copytree(tiny_model, other)
     save_file({"something.else": torch.zeros(2)}, str(other / "model.safetensors"))
     with pytest.raises(BionerError, match="not this model's weights"):
         load_model(other)

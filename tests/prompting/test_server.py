@@ -18,33 +18,12 @@ from bioner.prompting.clients import TransformersClient
 from bioner.types import Document
 
 
-def tiny_gemma(folder: Path) -> Path:
-    """A 2-layer random Gemma 3 with the packaged Gemma tokenizer."""
-    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
-
-    from bioner.gguf import gemma_270m
-
-    tokenizer = AutoTokenizer.from_pretrained(gemma_270m())
-    config = Gemma3TextConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=8,
-    )
-    Gemma3ForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def server(tiny_gemma: Path) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     import uvicorn
     from fastapi import FastAPI
 
-    generator = TransformersClient(str(tiny_gemma(tmp_path_factory.mktemp("gemma"))), max_new_tokens=8)
+    generator = TransformersClient(str(tiny_gemma), max_new_tokens=8)
     seen: list[dict[str, Any]] = []
     app = FastAPI()
 

@@ -14,25 +14,12 @@ import uvicorn
 
 import bioner
 from bioner.api import Tagger
-from bioner.formats import read_documents
 from bioner.serve import Limits, create_app
-from bioner.training.config import load_config
-from bioner.training.recipe import fit
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "encoder"
 
 
 @pytest.fixture(scope="session")
-def served_model(tiny_backbone: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("served-model")
-    config = load_config(None, [f"model.backbone={tiny_backbone}", "train.max_steps=2", "train.batch_size=4"])
-    fit(list(read_documents(FIXTURES / "train.jsonl")), [], config, folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def tagger(served_model: Path) -> Tagger:
-    return bioner.load(served_model)
+def tagger(tiny_model: Path) -> Tagger:
+    return bioner.load(tiny_model)
 
 
 @contextmanager

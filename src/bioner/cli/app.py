@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +19,11 @@ app = typer.Typer(
 )
 corpus_app = typer.Typer(help="Named corpora: list them, describe their splits.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", metavar="DIR", help="Folder of corpora (default: BIONER_DATA or bioner.toml)."),
+]
+"""``--data-dir`` of the commands that read named corpora."""
 
 
 def _print_version(value: bool) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from bioner import corpora
-from bioner.cli.app import corpus_app
+from bioner.cli.app import DataDirOption, corpus_app
 from bioner.errors import Report
 from bioner.progress import output_console
 from bioner.stats import LENGTH_BUCKETS, corpus_stats
@@ -41,10 +41,7 @@ def stats(
         Path | None,
         typer.Option("--plot", metavar="DIR", help="Write PNG plots (unique entities, type correlation) here."),
     ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", metavar="DIR", help="Folder of corpora (default: BIONER_DATA or bioner.toml)."),
-    ] = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Documents, sentences, tokens and mentions per split: label counts, lengths, nesting."""
     report = Report()  # unknown corpus names and splits are one-line errors from load_corpus
@@ -79,10 +76,7 @@ def export(
     split: Annotated[str, typer.Argument(metavar="SPLIT", help="train, dev or test.")],
     output: Annotated[Path, typer.Argument(metavar="OUT", help="File to write (format from its name).")],
     to: Annotated[str | None, typer.Option("--to", "-t", help="Output format; default: from OUT's name.")] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", metavar="DIR", help="Folder of corpora (default: BIONER_DATA or bioner.toml)."),
-    ] = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Write one split of a named corpus, as bioner reads it, to a file in any format (gold for `bioner compare`)."""
     from bioner.formats import write_documents

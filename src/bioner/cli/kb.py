@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bioner.cli.app import app
+from bioner.cli.app import DataDirOption, app
 from bioner.errors import BionerError, Report
 from bioner.progress import output_console
 
@@ -42,10 +42,7 @@ def build(
         list[str] | None,
         typer.Option("--split", "-s", metavar="SPLIT", help="Corpus split to take mentions from (default: train)."),
     ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", metavar="DIR", help="Folder of corpora (default: BIONER_DATA or bioner.toml)."),
-    ] = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Build a knowledge base from corpus training mentions (with concept ids) and user files; never test splits."""
     from bioner.knowledge.kb import build_kb

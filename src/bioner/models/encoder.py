@@ -58,6 +58,7 @@ from bioner.models.segments import (
     score_segments,
     segment_loss,
     sentence_regions,
+    training_task,
     windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
@@ -285,14 +286,7 @@ class EncoderTagger:
             wanted = data.labels_by_corpus[name]
             docs += [with_corpus(sample.document(wanted, f"dbr:{i}"), name) for i, sample in enumerate(samples)]
         _, segments = self.featurize(docs, gold=True, report=report)
-        pad = pad_id(self.tokenizer)
-        return TrainingTask(
-            module=module,
-            examples=segments,
-            lengths=[len(s.input_ids) for s in segments],
-            collate=lambda batch: collate(batch, pad),
-            loss=lambda batch: segment_loss(module, batch),
-        )
+        return training_task(module, segments, pad_id(self.tokenizer), collate, segment_loss)
 
     # -- prediction ----------------------------------------------------------------------------
 

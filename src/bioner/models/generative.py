@@ -21,29 +21,26 @@ and ``config.toml``; the base model is loaded again from ``model.backbone``.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
 import torch
-from safetensors.torch import load_file
 
-from bioner.backbones import DEFAULT_DECODER, resolve_backbone
+from bioner.backbones import DEFAULT_DECODER
 from bioner.errors import BionerError, Report
 from bioner.extras import need
+from bioner.models import lora
 from bioner.models.base import BackendSettings, Runtime, TrainingData, TrainingTask
-from bioner.models.device import resolve_device, use_bf16
 from bioner.models.registry import register, saved_runtime, saved_settings
 from bioner.models.segments import (
-    first_line,
     pad_id,
-    quiet_loading,
     read_json,
-    reading_weights,
     require_files,
     save_model_files,
     sentence_regions,
+    training_task,
 )
 from bioner.progress import progress_bar
 from bioner.schemes import OUTSIDE, Scheme, scheme_of
@@ -51,7 +48,6 @@ from bioner.settings import choice_problems
 from bioner.types import Document, Entity, Span
 from bioner.views import convert_tags, decode, encode, split_tag
 
-ADAPTER_DIR = "adapter"
 TOKENIZER_DIR = "tokenizer"
 TAGS_FILE = "tags.json"
 QUANTIZE = ("none", "4bit")
@@ -94,13 +90,7 @@ class GenerativeSettings(BackendSettings):
         problems = choice_problems(self, "model", choices)
         if self.max_words < 1:
             problems.append(f"model.max_words must be at least 1, got {self.max_words}")
-        if self.lora_r < 1 or self.lora_alpha < 1:
-            problems.append(
-                f"model.lora_r and model.lora_alpha must be at least 1, got {self.lora_r}, {self.lora_alpha}"
-            )
-        if not 0.0 <= self.lora_dropout < 1.0:
-            problems.append(f"model.lora_dropout must be in [0, 1), got {self.lora_dropout}")
-        return problems
+        return problems + lora.settings_problems(self)
 
 
 def prompt(words: Sequence[str], labels: Sequence[str], scheme: str = "IOB2") -> str:
@@ -350,25 +340,13 @@ class GenerativeTagger:
 
     def build(self, tokenizer_source: str | Path | None, adapter: Path | None) -> None:
         """Tokenizer (with tag tokens when special), causal LM, resized embeddings, LoRA adapters."""
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         settings = self.settings
-        source = resolve_backbone(settings.backbone)
-        device = resolve_device(self.runtime.device)
-        options: dict[str, Any] = {"trust_remote_code": False, "attn_implementation": settings.attention}
-        quantization = quantization_config(settings.quantize, device)
-        if quantization is not None:
-            options.update(quantization_config=quantization, device_map={"": device.index or 0})
-        else:
-            options["dtype"] = torch.bfloat16 if use_bf16(self.runtime.precision, device) else torch.float32
-        tokenizer: Any
-        base: Any
-        try:
-            with quiet_loading():
-                tokenizer = AutoTokenizer.from_pretrained(tokenizer_source or source, trust_remote_code=False)
-                base = AutoModelForCausalLM.from_pretrained(source, **options)
-        except (OSError, ValueError) as err:
-            raise BionerError(f"cannot load backbone {settings.backbone!r}: {first_line(err)}") from None
+        quantize = partial(quantization_config, settings.quantize)
+        tokenizer, base, quantized = lora.load_decoder(
+            AutoModelForCausalLM, settings, self.runtime, quantize, tokenizer_source
+        )
         peft = need("peft", "llm", "the generative backend")
         new_ids: list[int] = []
         if settings.tag_tokens == "special":
@@ -378,21 +356,11 @@ class GenerativeTagger:
             rows = int(base.get_input_embeddings().num_embeddings)
             if len(tokenizer) > rows:
                 base.resize_token_embeddings(len(tokenizer), mean_resizing=False)
-        if quantization is not None:
+        if quantized:
             base = peft.prepare_model_for_kbit_training(base, use_gradient_checkpointing=False)
-        if adapter is None:
-            lora = peft.LoraConfig(
-                r=settings.lora_r,
-                lora_alpha=settings.lora_alpha,
-                lora_dropout=settings.lora_dropout,
-                target_modules="all-linear",
-                task_type="CAUSAL_LM",
-                trainable_token_indices=new_ids or None,
-            )
-            self.module = peft.get_peft_model(base, lora)
-        else:
-            with reading_weights(adapter, "adapters"):
-                self.module = peft.PeftModel.from_pretrained(base, adapter, is_trainable=False)
+        options = {"task_type": "CAUSAL_LM", "trainable_token_indices": new_ids or None}
+        self.module = lora.with_adapters(peft, base, settings, adapter, **options)
+        if adapter is not None:
             self.module.eval()
         self.tokenizer = tokenizer
 
@@ -401,11 +369,7 @@ class GenerativeTagger:
         module = self._ready()
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
-        staging = target / f".{ADAPTER_DIR}.new"  # the adapters replace the old ones only once complete
-        shutil.rmtree(staging, ignore_errors=True)
-        module.save_pretrained(staging, save_embedding_layers=False)  # the tag tokens are in the adapters
-        shutil.rmtree(target / ADAPTER_DIR, ignore_errors=True)
-        staging.rename(target / ADAPTER_DIR)
+        lora.save_adapters(module, target, save_embedding_layers=False)  # the tag tokens are in the adapters
         self.tokenizer.save_pretrained(target / TOKENIZER_DIR)
         tags = {"labels": self.labels, "scheme": self.settings.scheme, "tag_tokens": self.settings.tag_tokens}
         return save_model_files(target, self.settings, self.provenance, {TAGS_FILE: tags})
@@ -414,7 +378,7 @@ class GenerativeTagger:
     def from_pretrained(cls, name_or_folder: str | Path, *, runtime: Runtime | None = None) -> Self:
         """A saved model: its base from ``model.backbone``, then its tokenizer and adapters."""
         folder = Path(name_or_folder)
-        require_files(folder, (TAGS_FILE, ADAPTER_DIR, TOKENIZER_DIR), "a generative")
+        require_files(folder, (TAGS_FILE, lora.ADAPTER_DIR, TOKENIZER_DIR), "a generative")
         _, settings, tables = saved_settings(folder)
         assert isinstance(settings, GenerativeSettings)
         labels = read_json(folder / TAGS_FILE, ("labels",))["labels"]
@@ -422,15 +386,12 @@ class GenerativeTagger:
             raise BionerError(f"{folder / TAGS_FILE}: 'labels' must be a list of strings")
         model = cls(dataclasses.replace(settings, labels=labels), runtime or saved_runtime(tables))
         model.provenance = tables
-        model.build(folder / TOKENIZER_DIR, folder / ADAPTER_DIR)
+        model.build(folder / TOKENIZER_DIR, folder / lora.ADAPTER_DIR)
         return model
 
     def restore(self, folder: str | Path) -> None:
         """The adapters saved in ``folder`` put back into this model."""
-        peft = need("peft", "llm", "the generative backend")
-        path = Path(folder) / ADAPTER_DIR / "adapter_model.safetensors"
-        with reading_weights(path, "adapters"):
-            peft.set_peft_model_state_dict(self._ready(), load_file(path))
+        lora.restore_adapters(need("peft", "llm", "the generative backend"), self._ready(), folder)
         self._ready().eval()
 
     def _ready(self) -> Any:
@@ -452,14 +413,7 @@ class GenerativeTagger:
             ids = self._prompt_ids(part.words, labels)
             answer = codes.answer(part.tags)
             examples.append(Example(ids + answer, [-100] * len(ids) + answer))
-        pad = pad_id(self.tokenizer)
-        return TrainingTask(
-            module=module,
-            examples=examples,
-            lengths=[len(e.input_ids) for e in examples],
-            collate=lambda batch: collate_examples(batch, pad),
-            loss=lambda batch: answer_loss(module, batch),
-        )
+        return training_task(module, examples, pad_id(self.tokenizer), collate_examples, answer_loss)
 
     def parts(self, docs: Sequence[Document], report: Report, *, gold: bool) -> list[Part]:
         """Every sentence of ``docs`` as parts of at most ``max_words`` words (tagged in the scheme with ``gold``)."""
@@ -485,9 +439,7 @@ class GenerativeTagger:
         return TagCodes.build(self.tokenizer, labels, self.settings.scheme, self.settings.tag_tokens == "special")
 
     def _prompt_ids(self, words: Sequence[str], labels: Sequence[str]) -> list[int]:
-        bos = [self.tokenizer.bos_token_id] if self.tokenizer.bos_token_id is not None else []
-        text = prompt(words, labels, self.settings.scheme)
-        return bos + list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return lora.prompt_ids(self.tokenizer, prompt(words, labels, self.settings.scheme))
 
     # -- prediction ----------------------------------------------------------------------------
 
@@ -598,15 +550,4 @@ def quantization_config(mode: str, device: torch.device) -> Any:
         return None
     if device.type != "cuda":
         raise BionerError(f"model.quantize = '4bit' needs a CUDA GPU (this run is on {device.type})")
-    try:
-        import bitsandbytes  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        raise BionerError("model.quantize = '4bit' needs the package bitsandbytes (pip install it)") from None
-    from transformers import BitsAndBytesConfig
-
-    return BitsAndBytesConfig(  # type: ignore[no-untyped-call]
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=torch.bfloat16,
-    )
+    return lora.nf4_config(required=True)

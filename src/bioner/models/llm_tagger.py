@@ -18,9 +18,9 @@ model is loaded again from ``model.backbone``, never copied.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -29,15 +29,15 @@ import numpy.typing as npt
 import torch
 from safetensors.torch import load_file, save_file
 
-from bioner.backbones import DEFAULT_DECODER, resolve_backbone
+from bioner.backbones import DEFAULT_DECODER
 from bioner.corpora.naming import corpus_of, group_by_corpus
 from bioner.errors import BionerError, Report
 from bioner.extras import need
 from bioner.files import atomic_path
+from bioner.models import lora
 from bioner.models.base import Runtime, TrainingData, TrainingTask
 from bioner.models.bidirectional import make_bidirectional
 from bioner.models.decoding import viterbi_batch
-from bioner.models.device import resolve_device, use_bf16
 from bioner.models.head import BackboneTagger
 from bioner.models.instructions import MODES, TAGS, Instance, dense_instance, instances_for
 from bioner.models.registry import register, saved_runtime, saved_settings
@@ -48,15 +48,14 @@ from bioner.models.segments import (
     Segment,
     WordTaggerSettings,
     collate,
-    first_line,
     pad_id,
-    quiet_loading,
     read_json,
     reading_weights,
     require_files,
     save_model_files,
     score_segments,
     segment_loss,
+    training_task,
     windowing_tokenizer,
 )
 from bioner.models.windows import Window, merge_windows, plan_windows
@@ -64,7 +63,6 @@ from bioner.settings import choice_problems
 from bioner.types import Document, Entity
 from bioner.views import decode
 
-ADAPTER_DIR = "adapter"
 HEAD_FILE = "head.safetensors"
 TOKENIZER_DIR = "tokenizer"
 TAGS_FILE = "tags.json"
@@ -97,13 +95,7 @@ class LLMTaggerSettings(WordTaggerSettings):
         problems = super().problems()
         choices = {"instruction": MODES, "attention": ATTENTIONS, "quantize": QUANTIZE}
         problems += choice_problems(self, "model", choices)
-        if self.lora_r < 1 or self.lora_alpha < 1:
-            problems.append(
-                f"model.lora_r and model.lora_alpha must be at least 1, got {self.lora_r}, {self.lora_alpha}"
-            )
-        if not 0.0 <= self.lora_dropout < 1.0:
-            problems.append(f"model.lora_dropout must be in [0, 1), got {self.lora_dropout}")
-        return problems
+        return problems + lora.settings_problems(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,24 +128,12 @@ class LLMTagger:
 
     def _base_model(self, report: Report) -> tuple[Any, Any]:
         """Tokenizer and base decoder (``AutoModel``: no LM head), bidirectional unless configured causal."""
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
 
         settings = self.settings
-        source = resolve_backbone(settings.backbone)
-        device = resolve_device(self.runtime.device)
-        options: dict[str, Any] = {"trust_remote_code": False, "attn_implementation": settings.attention}
-        quantization = _quantization(settings.quantize, device, report)
-        if quantization is not None:
-            options.update(quantization_config=quantization, device_map={"": device.index or 0})
-        else:
-            options["dtype"] = torch.bfloat16 if use_bf16(self.runtime.precision, device) else torch.float32
-        try:
-            with quiet_loading():
-                tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
-                base = AutoModel.from_pretrained(source, **options)
-        except (OSError, ValueError) as err:
-            raise BionerError(f"cannot load backbone {settings.backbone!r}: {first_line(err)}") from None
-        if quantization is not None:
+        quantize = partial(_quantization, settings.quantize, report=report)
+        tokenizer, base, quantized = lora.load_decoder(AutoModel, settings, self.runtime, quantize)
+        if quantized:
             peft = need("peft", "llm", "the llm-tagger")
             base = peft.prepare_model_for_kbit_training(base, use_gradient_checkpointing=False)
         if settings.bidirectional:
@@ -162,19 +142,7 @@ class LLMTagger:
 
     def attach(self, tokenizer: Any, base: Any, adapter: Path | None = None) -> None:
         """LoRA adapters (new, or the saved ones in ``adapter``) on ``base``, and a fresh head."""
-        peft = need("peft", "llm", "the llm-tagger")
-        backbone: Any
-        if adapter is None:
-            lora = peft.LoraConfig(
-                r=self.settings.lora_r,
-                lora_alpha=self.settings.lora_alpha,
-                lora_dropout=self.settings.lora_dropout,
-                target_modules="all-linear",
-            )
-            backbone = peft.get_peft_model(base, lora)
-        else:
-            with reading_weights(adapter, "adapters"):
-                backbone = peft.PeftModel.from_pretrained(base, adapter, is_trainable=False)
+        backbone = lora.with_adapters(need("peft", "llm", "the llm-tagger"), base, self.settings, adapter)
         self.tokenizer = windowing_tokenizer(tokenizer)
         self.module = BackboneTagger(backbone, int(base.config.hidden_size), len(TAGS), self.settings.dropout)
         self._prefixes = {}
@@ -184,11 +152,7 @@ class LLMTagger:
         module = self._ready()
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
-        staging = target / f".{ADAPTER_DIR}.new"  # the adapters replace the old ones only once complete
-        shutil.rmtree(staging, ignore_errors=True)
-        self.peft_model().save_pretrained(staging)
-        shutil.rmtree(target / ADAPTER_DIR, ignore_errors=True)
-        staging.rename(target / ADAPTER_DIR)
+        lora.save_adapters(self.peft_model(), target)
         with atomic_path(target / HEAD_FILE) as tmp:
             save_file({k: v.detach().cpu().contiguous() for k, v in module.head.state_dict().items()}, str(tmp))
         self.tokenizer.save_pretrained(target / TOKENIZER_DIR)
@@ -201,7 +165,7 @@ class LLMTagger:
         from transformers import AutoTokenizer
 
         folder = Path(name_or_folder)
-        require_files(folder, (TAGS_FILE, HEAD_FILE, ADAPTER_DIR, TOKENIZER_DIR), "an llm-tagger")
+        require_files(folder, (TAGS_FILE, HEAD_FILE, lora.ADAPTER_DIR, TOKENIZER_DIR), "an llm-tagger")
         _, settings, tables = saved_settings(folder)
         assert isinstance(settings, LLMTaggerSettings)
         tagger = cls(settings, runtime or saved_runtime(tables))
@@ -211,7 +175,7 @@ class LLMTagger:
             raise BionerError(f"{folder / TAGS_FILE}: 'types' must map corpora to entity types")
         _, base = tagger._base_model(Report())
         tokenizer = AutoTokenizer.from_pretrained(folder / TOKENIZER_DIR, local_files_only=True)
-        tagger.attach(tokenizer, base, adapter=folder / ADAPTER_DIR)
+        tagger.attach(tokenizer, base, adapter=folder / lora.ADAPTER_DIR)
         tagger.types = types
         tagger._load_head(Path(folder))
         return tagger
@@ -225,10 +189,7 @@ class LLMTagger:
 
     def restore(self, folder: str | Path) -> None:
         """The adapters and head saved in ``folder`` put back into this tagger's model."""
-        peft = need("peft", "llm", "the llm-tagger")
-        path = Path(folder) / ADAPTER_DIR / "adapter_model.safetensors"
-        with reading_weights(path, "adapters"):
-            peft.set_peft_model_state_dict(self.peft_model(), load_file(path))
+        lora.restore_adapters(need("peft", "llm", "the llm-tagger"), self.peft_model(), folder)
         self._load_head(Path(folder))
 
     def peft_model(self) -> Any:
@@ -259,14 +220,7 @@ class LLMTagger:
         for samples in data.dense.values():
             instances.extend(dense_instance(sample) for sample in samples)
         _, segments = self.featurize(instances, report)
-        pad = pad_id(self.tokenizer)
-        return TrainingTask(
-            module=module,
-            examples=segments,
-            lengths=[len(s.input_ids) for s in segments],
-            collate=lambda batch: collate(batch, pad),
-            loss=lambda batch: segment_loss(module, batch),
-        )
+        return training_task(module, segments, pad_id(self.tokenizer), collate, segment_loss)
 
     # -- prediction ----------------------------------------------------------------------------
 
@@ -378,8 +332,7 @@ class LLMTagger:
     def _prefix(self, text: str) -> list[int]:
         """BOS (when the tokenizer has one) and the instruction's sub-tokens."""
         if text not in self._prefixes:
-            bos = [self.tokenizer.bos_token_id] if self.tokenizer.bos_token_id is not None else []
-            self._prefixes[text] = bos + list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+            self._prefixes[text] = lora.prompt_ids(self.tokenizer, text)
         return self._prefixes[text]
 
     def _word_pieces(self, words: Sequence[str], report: Report) -> list[list[int]]:
@@ -415,18 +368,7 @@ def _quantization(mode: str, device: torch.device, report: Report) -> Any:
         return None
     if device.type != "cuda":
         raise BionerError("model.quantize = '4bit' needs a CUDA GPU")
-    try:
-        import bitsandbytes  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        if mode == "4bit":
-            raise BionerError("model.quantize = '4bit' needs the package bitsandbytes (pip install it)") from None
+    config = lora.nf4_config(required=mode == "4bit")
+    if config is None:
         report.warn("4-bit QLoRA skipped: bitsandbytes is not installed (the base model is bf16)")
-        return None
-    from transformers import BitsAndBytesConfig
-
-    return BitsAndBytesConfig(  # type: ignore[no-untyped-call]
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=torch.bfloat16,
-    )
+    return config

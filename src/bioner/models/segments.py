@@ -9,11 +9,11 @@ so that code lives here once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ import torch
 from bioner.backbones import DEFAULT_BACKBONE
 from bioner.errors import BionerError, Report
 from bioner.formats.common import open_write
-from bioner.models.base import CONFIG_FILE, BackendSettings, saved_config
+from bioner.models.base import CONFIG_FILE, BackendSettings, TrainingTask, saved_config
 from bioner.models.device import autocast, inference_bf16, resolve_device
 from bioner.models.head import BLOCKED, Crf
 from bioner.models.quantize import INT8, check_int8_device, int8_model
@@ -124,6 +124,33 @@ def segment_loss(module: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tor
         return crf.loss(logits, batch["labels"])
     return torch.nn.functional.cross_entropy(
         logits.reshape(-1, logits.size(-1)), batch["labels"].reshape(-1), ignore_index=-100
+    )
+
+
+class Tokens(Protocol):
+    """A training example of sub-token ids (a :class:`Segment`, a generative prompt and answer)."""
+
+    @property
+    def input_ids(self) -> Sequence[int]: ...
+
+
+E = TypeVar("E", bound=Tokens)
+
+
+def training_task(
+    module: torch.nn.Module,
+    examples: Sequence[E],
+    pad: int,
+    collate: Callable[[Sequence[E], int], dict[str, torch.Tensor]],
+    loss: Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor],
+) -> TrainingTask:
+    """Training on ``examples``: bucketed by length, batched by ``collate`` (padding ``pad``), scored by ``loss``."""
+    return TrainingTask(
+        module=module,
+        examples=examples,
+        lengths=[len(e.input_ids) for e in examples],
+        collate=lambda batch: collate(batch, pad),
+        loss=lambda batch: loss(module, batch),
     )
 
 
