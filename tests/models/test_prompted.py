@@ -24,7 +24,9 @@ class Scripted:
         self.calls = 0
         self.fail = fail
 
-    def complete(self, messages: Sequence[dict[str, str]], schema: dict[str, Any] | None) -> Completion:
+    def complete(
+        self, messages: Sequence[dict[str, str]], schema: dict[str, Any] | None, grammar: object = None
+    ) -> Completion:
         self.calls += 1
         if self.fail:
             raise ConnectionError("down")

@@ -27,9 +27,10 @@ from bioner.prompting.align import align
 from bioner.prompting.cache import Completion, ResponseCache
 from bioner.prompting.chunks import chunk_spans
 from bioner.prompting.clients import Client, OpenAIClient, TransformersClient
+from bioner.prompting.grammar import AnswerGrammar
 from bioner.prompting.parse import parse_answer
 from bioner.prompting.shots import ShotSelector, candidate_examples
-from bioner.prompting.template import Example, answer_schema, load_template
+from bioner.prompting.template import Example, Message, answer_schema, load_template
 from bioner.types import Document
 
 REQUESTS = "LLM requests sent"
@@ -68,6 +69,9 @@ class PromptedSettings(BackendSettings):
     temperature: float = 0.0
     json_schema: bool = True
     """Ask the server for JSON of the answer's schema (``response_format``) where it supports one."""
+    constrained: bool = True
+    """Local generation only: every token must keep the answer inside the template's JSON, with mentions
+    copied from the passage and labels from the set (:mod:`bioner.prompting.grammar`)."""
     chunk_chars: int = 1500
     """Longest passage in one prompt, in characters (whole sentences; a longer sentence is cut at spaces)."""
     concurrency: int = 4
@@ -178,7 +182,7 @@ class PromptedTagger:
         selector = self.selector(wanted)
         definitions = dict(item.split("=", 1) for item in self.settings.definitions)
         schema = answer_schema(wanted) if self.settings.json_schema else None
-        jobs: list[tuple[int, int, str, list[dict[str, str]]]] = []
+        jobs: list[tuple[int, int, str, list[Message]]] = []
         for d, doc in enumerate(documents):
             for start, end in chunk_spans(doc, self.settings.chunk_chars):
                 passage = doc.text[start:end]
@@ -191,7 +195,9 @@ class PromptedTagger:
         bar = progress_bar(unit="passage", enabled=progress)
         with bar, ThreadPoolExecutor(max_workers=workers) as pool:
             task = bar.add_task("prompt", total=len(jobs), info="")
-            answers = pool.map(lambda job: self._answer(client, job[3], schema, counts), jobs)
+            answers = pool.map(
+                lambda job: self._answer(client, job[3], schema, counts, self._grammar(job[2], wanted)), jobs
+            )
             for (d, start, passage, _), answer in zip(jobs, answers, strict=True):
                 if answer is not None:
                     mentions = parse_answer(answer.text, wanted, counts)
@@ -204,8 +210,21 @@ class PromptedTagger:
             report.merge(counts)
         return [doc.with_entities(found) for doc, found in zip(documents, entities, strict=True)]
 
+    def _grammar(self, passage: str, labels: list[str]) -> AnswerGrammar | None:
+        """The answer's grammar for local constrained generation, else ``None``."""
+        return (
+            AnswerGrammar(passage, labels)
+            if self.settings.constrained and self.settings.client == "transformers"
+            else None
+        )
+
     def _answer(
-        self, client: Client, messages: list[dict[str, str]], schema: dict[str, Any] | None, counts: Report
+        self,
+        client: Client,
+        messages: list[Message],
+        schema: dict[str, Any] | None,
+        counts: Report,
+        grammar: AnswerGrammar | None,
     ) -> Completion | None:
         """The cached answer, else the client's (cached once received); ``None`` when every try failed."""
         key = self.cache.key(client.model, {"messages": messages, "schema": schema, "settings": self._request()})
@@ -214,7 +233,7 @@ class PromptedTagger:
             counts.warn(CACHED)
             return cached
         try:
-            answer = client.complete(messages, schema)
+            answer = client.complete(messages, schema, grammar)
         except BionerError:
             raise
         except Exception:
@@ -229,4 +248,5 @@ class PromptedTagger:
     def _request(self) -> dict[str, Any]:
         """The settings that change an answer, part of the cache key."""
         s = self.settings
-        return {"client": s.client, "max_new_tokens": s.max_new_tokens, "temperature": s.temperature}
+        request = {"client": s.client, "max_new_tokens": s.max_new_tokens, "temperature": s.temperature}
+        return request | ({"constrained": True} if s.constrained and s.client == "transformers" else {})

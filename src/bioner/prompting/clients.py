@@ -3,7 +3,8 @@
 Both take chat messages and return a :class:`~bioner.prompting.cache.Completion` with token
 counts. The OpenAI client relies on the ``openai`` package's own retries with exponential
 backoff and its timeout; a server that rejects the JSON-schema response format is asked again
-without it (once per client). Local generation is greedy, on the packaged Gemma by default.
+without it (once per client). Local generation is greedy, on the packaged Gemma by default,
+and can be held to the answer's grammar (:mod:`bioner.prompting.grammar`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bioner.backbones import resolve_backbone
 from bioner.errors import BionerError
 from bioner.extras import need
 from bioner.prompting.cache import Completion
+from bioner.prompting.grammar import AnswerGrammar, GrammarLogits, TokenConstraint
 from bioner.prompting.template import Message
 
 GEMMA_CHAT = (
@@ -28,11 +30,14 @@ GEMMA_CHAT = (
 
 
 class Client(Protocol):
-    """Answers chat messages; ``schema`` asks for JSON of that shape where the server can."""
+    """Answers chat messages; ``schema`` asks for JSON of that shape where the server can, ``grammar``
+    (local generation only) holds the answer to the passage's mentions and the labels."""
 
     model: str
 
-    def complete(self, messages: Sequence[Message], schema: dict[str, Any] | None) -> Completion: ...
+    def complete(
+        self, messages: Sequence[Message], schema: dict[str, Any] | None, grammar: AnswerGrammar | None = None
+    ) -> Completion: ...
 
 
 class OpenAIClient:
@@ -60,7 +65,9 @@ class OpenAIClient:
             base_url=base_url or None, api_key=key or "none", timeout=timeout, max_retries=retries
         )
 
-    def complete(self, messages: Sequence[Message], schema: dict[str, Any] | None) -> Completion:
+    def complete(
+        self, messages: Sequence[Message], schema: dict[str, Any] | None, grammar: AnswerGrammar | None = None
+    ) -> Completion:
         options: dict[str, Any] = {
             "model": self.model,
             "messages": list(messages),
@@ -109,18 +116,30 @@ class TransformersClient:
         if threads > 0:
             torch.set_num_threads(threads)
         self.lock = threading.Lock()  # one generation at a time: the CPU is shared already
+        self.constraint: TokenConstraint | None = None  # the vocabulary's strings, built on first constrained use
 
-    def complete(self, messages: Sequence[Message], schema: dict[str, Any] | None) -> Completion:
+    def complete(
+        self, messages: Sequence[Message], schema: dict[str, Any] | None, grammar: AnswerGrammar | None = None
+    ) -> Completion:
+        """Greedy generation; with ``grammar``, only tokens that keep the answer inside it (see
+        :mod:`bioner.prompting.grammar`)."""
         import torch
+        from transformers import LogitsProcessorList
 
         ids: Any = self.tokenizer.apply_chat_template(
             list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
+        processors = LogitsProcessorList()
+        if grammar is not None:
+            if self.constraint is None:
+                self.constraint = TokenConstraint(self.tokenizer)
+            processors.append(GrammarLogits(self.constraint, grammar, int(ids["input_ids"].shape[1])))
         with self.lock, torch.inference_mode():
             out = self.lm.generate(
                 **ids,
                 max_new_tokens=self.max_new_tokens,
                 do_sample=False,
+                logits_processor=processors,
                 pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
             )
         new = out[0, ids["input_ids"].shape[1] :]
