@@ -2,7 +2,8 @@
 
 The same test documents as ``span_vs_encoder.py`` (the first ``--limit`` of each corpus's test
 split), scored strict and partial, with the share of returned mentions aligned to the text and
-seconds per document. Answers are cached (``--cache``), so an interrupted run resumes.
+seconds per document. Local generation is held to the answer's grammar unless ``--free``. Answers
+are cached (``--cache``), so an interrupted run resumes.
 
     nice -n 10 python benchmarks/prompted.py --corpora tmvar3 pharmaconer --limit 40 400 --shots 0 5
 """
@@ -34,6 +35,9 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--cache", default="runs/prompted-cache")
     parser.add_argument("--out", default="benchmarks/results/prompted.json")
+    parser.add_argument(
+        "--free", action="store_true", help="unconstrained local generation (default: held to the answer's grammar)"
+    )
     args = parser.parse_args()
     results = []
     for corpus, limit in zip(args.corpora, args.limit, strict=True):
@@ -44,6 +48,7 @@ def main() -> None:
                 shots_corpus=corpus if shots else "",
                 max_new_tokens=args.max_new_tokens,
                 cache=args.cache,
+                constrained=not args.free,
             )
             report = Report()
             started = time.perf_counter()
@@ -54,6 +59,7 @@ def main() -> None:
             row = {
                 "corpus": corpus,
                 "shots": shots,
+                "constrained": not args.free,
                 "documents": len(test),
                 "strict": scores["overall"]["strict"],
                 "partial": scores["overall"]["partial"],

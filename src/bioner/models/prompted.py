@@ -148,7 +148,10 @@ class PromptedTagger:
                     temperature=s.temperature,
                 )
             else:
-                self.client = TransformersClient(s.model, max_new_tokens=s.max_new_tokens)
+                from bioner.models.device import inference_bf16, resolve_device
+
+                bf16 = inference_bf16(self.runtime.precision, resolve_device("cpu"))
+                self.client = TransformersClient(s.model, max_new_tokens=s.max_new_tokens, bf16=bf16)
         return self.client
 
     def selector(self, labels: Sequence[str]) -> ShotSelector | None:
@@ -248,5 +251,7 @@ class PromptedTagger:
     def _request(self) -> dict[str, Any]:
         """The settings that change an answer, part of the cache key."""
         s = self.settings
-        request = {"client": s.client, "max_new_tokens": s.max_new_tokens, "temperature": s.temperature}
+        request: dict[str, Any] = {"client": s.client, "max_new_tokens": s.max_new_tokens, "temperature": s.temperature}
+        if s.client == "transformers":
+            request["precision"] = self.runtime.precision
         return request | ({"constrained": True} if s.constrained and s.client == "transformers" else {})
