@@ -105,6 +105,25 @@ def test_labels_given_out_of_order_are_saved_in_one_order(tiny_backbone: Path, t
     assert loaded.predict(TEST) == tagger.predict(TEST)
 
 
+def test_a_head_learning_rate_trains_gliners_span_and_label_layers_not_its_encoder(tiny_backbone: Path) -> None:
+    from bioner.training.loop import parameter_groups
+    from bioner.training.recipe import new_model, prepare_data
+
+    config = load_config(None, ["model.backend=span", f"model.backbone={tiny_backbone}", *TINY])
+    data = prepare_data(TRAIN[:2], config, Report())
+    model = new_model(dataclasses.replace(config, model=dataclasses.replace(config.model, labels=data.labels)))
+    task = model.prepare(data, Report())
+    rates = {}
+    for group in parameter_groups(task.module, 0.01, 1e-5, head_learning_rate=1e-3, backbone=task.backbone):
+        for param in group["params"]:
+            rates[next(n for n, p in task.module.named_parameters() if p is param)] = group["lr"]
+    encoder = {n: r for n, r in rates.items() if ".embeddings." in n or ".encoder.layer." in n}
+    head = {n: r for n, r in rates.items() if n.split(".")[1] in {"rnn", "span_rep_layer", "prompt_rep_layer"}}
+    assert encoder and all(n.startswith("model.token_rep_layer.") for n in encoder)
+    assert set(encoder.values()) == {1e-5}  # the embeddings too: GLiNER keeps them under token_rep_layer
+    assert head and set(head.values()) == {1e-3}
+
+
 def test_labels_given_at_prediction_time_are_tagged(trained: Trained) -> None:
     tagger = bioner.load(trained.output)
     low_threshold(tagger.model)  # type: ignore[arg-type]

@@ -64,6 +64,8 @@ LONG_WORDS = "words longer than the sub-token room of a window (only their first
 WIDE = "training entities wider than model.max_width words (a span model cannot learn them)"
 CUT_ENTITIES = "training entities that no window holds whole (cut by a window edge)"
 UNALIGNED = "training entities whose boundaries fall inside a word"
+GLINER_ENCODER = "model.token_rep_layer."
+"""Where GLiNER keeps its encoder (its trainer's ``others_lr`` applies to everything else)."""
 
 
 @dataclass
@@ -281,7 +283,12 @@ class SpanTagger:
             return result
 
         return TrainingTask(
-            module=model, examples=items, lengths=[len(w.words) for w in examples], collate=collate, loss=loss
+            module=model,
+            examples=items,
+            lengths=[len(w.words) for w in examples],
+            collate=collate,
+            loss=loss,
+            backbone=GLINER_ENCODER,
         )
 
     # -- prediction ----------------------------------------------------------------------------
