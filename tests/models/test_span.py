@@ -7,6 +7,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -122,6 +123,31 @@ def test_a_head_learning_rate_trains_gliners_span_and_label_layers_not_its_encod
     assert encoder and all(n.startswith("model.token_rep_layer.") for n in encoder)
     assert set(encoder.values()) == {1e-5}  # the embeddings too: GLiNER keeps them under token_rep_layer
     assert head and set(head.values()) == {1e-3}
+
+
+def test_prediction_on_a_cpu_is_fp32_unless_bf16_is_asked_for(
+    trained: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bioner.models.device as device
+
+    monkeypatch.setattr(device, "inference_bf16", lambda *_: True)  # as on a CPU with AMX
+    used: list[bool] = []
+    real = device.autocast
+
+    def recording(where: Any, enabled: bool) -> Any:
+        used.append(enabled)
+        return real(where, enabled)
+
+    monkeypatch.setattr(device, "autocast", recording)
+    tagger, saved = trained.tagger, trained.tagger.runtime
+    try:
+        for precision, expected in (("auto", False), ("bf16", True)):
+            tagger.runtime = dataclasses.replace(saved, device="cpu", precision=precision)
+            used.clear()
+            tagger.predict(TEST[:1])
+            assert used and set(used) == {expected}
+    finally:
+        tagger.runtime = saved
 
 
 def test_labels_given_at_prediction_time_are_tagged(trained: Trained) -> None:
