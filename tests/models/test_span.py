@@ -7,6 +7,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -103,6 +104,50 @@ def test_labels_given_out_of_order_are_saved_in_one_order(tiny_backbone: Path, t
     loaded = load_model(tmp_path)
     assert loaded.labels == ["Disease", "Gene"]
     assert loaded.predict(TEST) == tagger.predict(TEST)
+
+
+def test_a_head_learning_rate_trains_gliners_span_and_label_layers_not_its_encoder(tiny_backbone: Path) -> None:
+    from bioner.training.loop import parameter_groups
+    from bioner.training.recipe import new_model, prepare_data
+
+    config = load_config(None, ["model.backend=span", f"model.backbone={tiny_backbone}", *TINY])
+    data = prepare_data(TRAIN[:2], config, Report())
+    model = new_model(dataclasses.replace(config, model=dataclasses.replace(config.model, labels=data.labels)))
+    task = model.prepare(data, Report())
+    rates = {}
+    for group in parameter_groups(task.module, 0.01, 1e-5, head_learning_rate=1e-3, backbone=task.backbone):
+        for param in group["params"]:
+            rates[next(n for n, p in task.module.named_parameters() if p is param)] = group["lr"]
+    encoder = {n: r for n, r in rates.items() if ".embeddings." in n or ".encoder.layer." in n}
+    head = {n: r for n, r in rates.items() if n.split(".")[1] in {"rnn", "span_rep_layer", "prompt_rep_layer"}}
+    assert encoder and all(n.startswith("model.token_rep_layer.") for n in encoder)
+    assert set(encoder.values()) == {1e-5}  # the embeddings too: GLiNER keeps them under token_rep_layer
+    assert head and set(head.values()) == {1e-3}
+
+
+def test_prediction_on_a_cpu_is_fp32_unless_bf16_is_asked_for(
+    trained: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bioner.models.device as device
+
+    monkeypatch.setattr(device, "inference_bf16", lambda *_: True)  # as on a CPU with AMX
+    used: list[bool] = []
+    real = device.autocast
+
+    def recording(where: Any, enabled: bool) -> Any:
+        used.append(enabled)
+        return real(where, enabled)
+
+    monkeypatch.setattr(device, "autocast", recording)
+    tagger, saved = trained.tagger, trained.tagger.runtime
+    try:
+        for precision, expected in (("auto", False), ("bf16", True)):
+            tagger.runtime = dataclasses.replace(saved, device="cpu", precision=precision)
+            used.clear()
+            tagger.predict(TEST[:1])
+            assert used and set(used) == {expected}
+    finally:
+        tagger.runtime = saved
 
 
 def test_labels_given_at_prediction_time_are_tagged(trained: Trained) -> None:

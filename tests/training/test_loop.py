@@ -250,6 +250,33 @@ def test_layer_decay_gives_deeper_layers_lower_rates_and_the_head_the_full_rate(
     assert {g["lr"] for g in flat} == {1e-3}
 
 
+def test_a_head_learning_rate_applies_to_the_head_only() -> None:
+    from transformers import BertConfig, BertModel
+
+    from bioner.models.head import BackboneTagger
+    from bioner.training.loop import parameter_groups
+
+    bert = BertModel(
+        BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=8)
+    )
+    module = BackboneTagger(bert, 8, 3)
+    rates = {}
+    for group in parameter_groups(module, 0.01, 1e-4, layer_decay=0.5, head_learning_rate=3e-3):
+        for param in group["params"]:
+            rates[next(n for n, p in module.named_parameters() if p is param)] = group["lr"]
+    assert rates["head.linear.weight"] == pytest.approx(3e-3)
+    assert rates["head.linear.bias"] == pytest.approx(3e-3)
+    assert rates["backbone.encoder.layer.1.attention.self.query.weight"] == pytest.approx(1e-4 * 0.5)
+    assert rates["backbone.embeddings.word_embeddings.weight"] == pytest.approx(1e-4 * 0.125)
+
+
+def test_a_negative_head_learning_rate_is_a_config_error() -> None:
+    from bioner.training.config import load_config
+
+    with pytest.raises(BionerError, match=r"train\.head_learning_rate must not be negative"):
+        load_config(None, ["train.head_learning_rate=-1e-3"])
+
+
 def test_with_ema_the_saved_and_scored_weights_are_the_averaged_ones(tmp_path: Path) -> None:
     from safetensors.torch import load_file
 

@@ -87,6 +87,10 @@ class TrainingTask:
     """Input length of each example, for length-bucketed batches."""
     collate: Callable[[Sequence[Any]], dict[str, torch.Tensor]]
     loss: Callable[[dict[str, torch.Tensor]], torch.Tensor]
+    backbone: str = "backbone."
+    """Name prefix of the pretrained backbone's parameters in ``module``: its embeddings are its lowest layer
+    for ``train.layer_decay``; what is neither a numbered layer nor the embeddings is the head
+    (``train.head_learning_rate``)."""
 
 
 @runtime_checkable

@@ -64,6 +64,8 @@ LONG_WORDS = "words longer than the sub-token room of a window (only their first
 WIDE = "training entities wider than model.max_width words (a span model cannot learn them)"
 CUT_ENTITIES = "training entities that no window holds whole (cut by a window edge)"
 UNALIGNED = "training entities whose boundaries fall inside a word"
+GLINER_ENCODER = "model.token_rep_layer."
+"""Where GLiNER keeps its encoder (its trainer's ``others_lr`` applies to everything else)."""
 
 
 @dataclass
@@ -281,7 +283,12 @@ class SpanTagger:
             return result
 
         return TrainingTask(
-            module=model, examples=items, lengths=[len(w.words) for w in examples], collate=collate, loss=loss
+            module=model,
+            examples=items,
+            lengths=[len(w.words) for w in examples],
+            collate=collate,
+            loss=loss,
+            backbone=GLINER_ENCODER,
         )
 
     # -- prediction ----------------------------------------------------------------------------
@@ -298,7 +305,7 @@ class SpanTagger:
         import torch
         from gliner.decoding.decoder import Span as GlinerSpan
 
-        from bioner.models.device import autocast, inference_bf16, resolve_device
+        from bioner.models.device import autocast, resolve_device, use_bf16
 
         model = self._ready()
         wanted = list(dict.fromkeys(labels if labels is not None else self.labels))
@@ -312,7 +319,9 @@ class SpanTagger:
         documents = list(docs)
         words, windows = self.windows(documents, [wanted] * len(documents), report, gold=False)
         device = resolve_device(self.runtime.device)
-        bf16 = inference_bf16(self.runtime.precision, device)
+        # Not bioner's CPU-bf16 default: under CPU bf16 autocast GLiNER's LSTM made prediction take 2.3 times
+        # the CPU time of fp32 (BENCHMARKS.md), so "auto" is bf16 on a GPU only, as in training.
+        bf16 = use_bf16(self.runtime.precision, device)
         model.to(device)
         model.eval()
         collator = model.create_collator()

@@ -88,6 +88,10 @@ class TrainConfig:
     layer_decay: float = 1.0
     """Layer-wise learning-rate decay: layer ``k`` from the top learns at ``rate × layer_decay**k`` (the
     embeddings lowest, the head at the full rate); 1 keeps one rate for all."""
+    head_learning_rate: float = 0.0
+    """Learning rate of what sits on top of the pretrained backbone (a fresh head: GLiNER's LSTM, span
+    and label layers, the encoder's classifier); 0: ``learning_rate``. GLiNER's own training configs give
+    these 3 times its encoder's rate (``lr_others`` 3e-5, ``lr_encoder`` 1e-5)."""
     ema: float = 0.0
     """Decay of an exponential moving average of the weights, updated every optimizer step (e.g. 0.999); dev
     scoring and the saved model use the averaged weights. 0: no averaging."""
@@ -233,6 +237,10 @@ def validate(config: Config, source: str = "<config>") -> None:
             problems.append(f"train.{name} must not be negative, got {getattr(train, name)}")
     if not 0.0 < train.layer_decay <= 1.0:
         problems.append(f"train.layer_decay must be in (0, 1], got {train.layer_decay}")
+    if train.head_learning_rate < 0:
+        problems.append(
+            f"train.head_learning_rate must not be negative (0: train.learning_rate), got {train.head_learning_rate}"
+        )
     if not 0.0 <= train.ema < 1.0:
         problems.append(f"train.ema must be in [0, 1), got {train.ema}")
     if train.learning_rate <= 0:

@@ -102,7 +102,9 @@ def fit(
     total_steps = cfg.epochs * steps_per_epoch
     if cfg.max_steps:
         total_steps = min(total_steps, cfg.max_steps)
-    groups = parameter_groups(module, cfg.weight_decay, cfg.learning_rate, cfg.layer_decay)
+    groups = parameter_groups(
+        module, cfg.weight_decay, cfg.learning_rate, cfg.layer_decay, cfg.head_learning_rate, task.backbone
+    )
     optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate)
     averaged = _averaged_model(module, cfg.ema) if cfg.ema else None
     warmup = int(cfg.warmup_ratio * total_steps)
@@ -252,12 +254,18 @@ def check_resumable(saved: Mapping[str, Any], current: Mapping[str, Any]) -> Non
 
 
 def parameter_groups(
-    module: torch.nn.Module, weight_decay: float, learning_rate: float, layer_decay: float = 1.0
+    module: torch.nn.Module,
+    weight_decay: float,
+    learning_rate: float,
+    layer_decay: float = 1.0,
+    head_learning_rate: float = 0.0,
+    backbone: str = "backbone.",
 ) -> list[dict[str, Any]]:
-    """Weight decay on weight matrices only (biases and normalisation weights are not decayed), and with
-    ``layer_decay`` < 1 a lower rate the deeper a parameter sits (:func:`layer_depth`)."""
+    """Weight decay on weight matrices only (biases and normalisation weights are not decayed), with
+    ``layer_decay`` < 1 a lower rate the deeper a parameter sits (:func:`layer_depth`), and the head (what
+    sits on top) at ``head_learning_rate`` when one is given."""
     named = [(name, param) for name, param in module.named_parameters() if param.requires_grad]
-    depths = {name: layer_depth(name) for name, _ in named}
+    depths = {name: layer_depth(name, backbone) for name, _ in named}
     top = max((d for d in depths.values() if d is not None), default=-1) + 1
     groups: dict[tuple[int, bool], dict[str, Any]] = {}
     for name, param in named:
@@ -269,7 +277,9 @@ def parameter_groups(
             {
                 "params": [],
                 "weight_decay": weight_decay if decayed else 0.0,
-                "lr": learning_rate * layer_decay ** (top - depth),
+                "lr": (head_learning_rate or learning_rate)
+                if depth == top
+                else learning_rate * layer_decay ** (top - depth),
             },
         )
         group["params"].append(param)
@@ -279,13 +289,14 @@ def parameter_groups(
 LAYER_NUMBER = re.compile(r"\.(?:layer|layers|h|block|blocks)\.(\d+)\.")
 
 
-def layer_depth(name: str) -> int | None:
-    """0 for the backbone's embeddings, ``k + 1`` for its ``k``-th layer, None for what sits on top (the
-    head, a CRF, a pooler or final norm), whatever the architecture's names (BERT, Llama, GPT-2...)."""
+def layer_depth(name: str, backbone: str = "backbone.") -> int | None:
+    """0 for the embeddings of the backbone (the module under ``backbone``), ``k + 1`` for its ``k``-th layer,
+    None for what sits on top (the head, a CRF, a pooler or final norm), whatever the architecture's names
+    (BERT, Llama, GPT-2...)."""
     found = LAYER_NUMBER.search(f".{name}")
     if found:
         return int(found.group(1)) + 1
-    if name.startswith("backbone.") and "embed" in name:
+    if name.startswith(backbone) and "embed" in name:
         return 0
     return None
 
