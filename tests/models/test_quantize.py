@@ -122,6 +122,10 @@ def test_smoothing_changes_nothing_in_float(tagger: EncoderTagger) -> None:
     smoothed, targets = smoothed_copy(tagger.module, tagger.int8_calibration)
     assert len(targets) == 12
     assert torch.allclose(_forward(smoothed, batch), _forward(tagger.module, batch), atol=1e-4)
+    inverse = [m.inverse_scale for m in smoothed.modules() if hasattr(m, "inverse_scale")]
+    assert len(inverse) == 10  # q, k, v, intermediate, output of 2 layers; the attention output's is folded
+    assert all(bool((i <= 1).all()) for i in inverse)  # loud channels divided, no quiet channel amplified
+    assert any(bool((i < 1).any()) for i in inverse)
     with pytest.raises(BionerError, match="calibration does not match the model: no maxima for backbone"):
         smoothed_copy(tagger.module, {})
 
