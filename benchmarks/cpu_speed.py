@@ -11,7 +11,9 @@ and the median is kept; the result is the ratio of documents per second in the s
 matrix product of the model's shape, which bounds what any path over these weights could gain.
 
 bioner runs twice, at its default (bf16 on a CPU with native bf16) and with ``precision="int8"``
-(per-channel int8 linear layers, :mod:`bioner.models.quantize`); ``accuracy_gate`` scores both
+(SmoothQuant-smoothed per-channel int8 linear layers, :mod:`bioner.models.quantize`, with the
+model folder's calibration: ``bioner train`` writes it, ``bioner calibrate`` adds it to an older
+model); ``accuracy_gate`` scores both
 runs' predictions on the same documents (by default the whole NCBI-disease test split) with the
 strict scorer and passes when int8 loses at most 0.3 F1 points. ``raw_forward`` times the model's
 forward alone over the same bf16 batches, already collated, so ``bf16 path share of raw forward``
@@ -185,7 +187,7 @@ def main() -> None:
             "all_seconds": [round(t, 3) for t in bioner_times],
         },
         "bioner_int8": {
-            "precision": "int8 (per-channel weights, dynamic activations)",
+            "precision": "int8 (smoothed, per-channel weights, dynamic activations)",
             "seconds": round(int8_s, 3),
             "docs_per_s": round(len(docs) / int8_s, 2),
             "entities": sum(len(d.entities) for d in int8_predicted),

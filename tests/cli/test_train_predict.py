@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,6 +106,25 @@ def test_test_prints_a_report_with_timing(model: Path, tmp_path: Path) -> None:
     markdown = runner.invoke(app, ["test", str(model), "--input", str(FIXTURES / "dev.jsonl"), "-q"])
     assert markdown.exit_code == 0, markdown.output
     assert "strict" in markdown.stdout
+
+
+def test_train_calibrates_int8_and_calibrate_remakes_it_for_an_older_model(
+    run_main: RunMain, model: Path, tmp_path: Path
+) -> None:
+    older = tmp_path / "older"
+    shutil.copytree(model, older)
+    written = (older / "int8_calibration.safetensors").read_bytes()
+    args = ["predict", str(older), str(FIXTURES / "test.jsonl"), str(tmp_path / "o.jsonl"), "--precision", "int8", "-q"]
+    code, out, err = run_main(*args)
+    assert code == 0 and "tagged 3 documents" in out, err
+    (older / "int8_calibration.safetensors").unlink()  # as a model trained before bioner train calibrated
+    code, _, err = run_main(*args)
+    assert code == 2 and "no int8 calibration" in err and "bioner calibrate MODEL" in err and err.count("\n") == 1
+    code, out, err = run_main("calibrate", str(older))  # its own training file, as bioner train read it
+    assert code == 0, err
+    assert (older / "int8_calibration.safetensors").read_bytes() == written
+    code, _, err = run_main("calibrate", str(older), "--corpus", "ncbi-disease", "--input", "x.jsonl")
+    assert code == 2 and "choose one of --corpus and --input" in err
 
 
 @pytest.mark.slow

@@ -42,7 +42,7 @@ def predict(
     ] = False,
     precision: Annotated[
         str | None,
-        typer.Option("--precision", help="auto, bf16, fp32 or int8 (CPU: per-channel int8 linear layers)."),
+        typer.Option("--precision", help="auto, bf16, fp32 or int8 (CPU: smoothed per-channel int8 linear layers)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:

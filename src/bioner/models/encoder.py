@@ -30,7 +30,7 @@ from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
-from safetensors.torch import load_model, save_model
+from safetensors.torch import load_file, load_model, save_file, save_model
 
 from bioner.backbones import resolve_backbone
 from bioner.corpora.naming import corpus_of, with_corpus
@@ -39,6 +39,7 @@ from bioner.files import atomic_path
 from bioner.models.base import Runtime, TrainingData, TrainingTask
 from bioner.models.decoding import allowed_transitions, viterbi_batch
 from bioner.models.head import POOLINGS, BackboneTagger
+from bioner.models.quantize import CALIBRATION_WINDOWS, Calibration, input_maxima
 from bioner.models.registry import register, saved_runtime, saved_settings
 from bioner.models.segments import (
     LONG_WORDS,
@@ -68,6 +69,8 @@ from bioner.types import Document, Entity, Span
 from bioner.views import TokenView, decode, encode
 
 WEIGHTS_FILE = "model.safetensors"
+CALIBRATION_FILE = "int8_calibration.safetensors"
+"""Per linear layer, the activation maxima int8 prediction smooths with (:mod:`bioner.models.quantize`)."""
 TAGS_FILE = "tags.json"
 BACKBONE_DIR = "backbone"
 UNSEEN_CORPUS = "documents of no training corpus (decoded with every corpus's tag set)"
@@ -170,6 +173,8 @@ class EncoderTagger:
         self.tag_sets: list[TagSet] = []
         self.tokenizer: Any = None
         self.module: BackboneTagger | None = None
+        self.int8_calibration: Calibration | None = None
+        """What ``precision="int8"`` smooths with: made by :meth:`calibrate_int8`, saved beside the weights."""
         self._backbone_config: Any = None
         self._prefix: list[int] = []
         self._suffix: list[int] = []
@@ -208,6 +213,7 @@ class EncoderTagger:
             self.tags = [f"{s.corpus}/{tag}" for s in self.tag_sets for tag in s.tags]
         self.tokenizer = windowing_tokenizer(tokenizer)
         self._backbone_config = backbone.config
+        self.int8_calibration = None  # it belongs to the weights it was measured on
         hidden = int(backbone.config.hidden_size)
         allowed = _block_diagonal(self.tag_sets, self.settings.scheme) if self.settings.head == "crf" else None
         self.module = BackboneTagger(
@@ -222,7 +228,7 @@ class EncoderTagger:
             raise BionerError(f"model.max_length {self.settings.max_length} leaves no room for words")
 
     def save(self, folder: str | Path) -> Path:
-        """Weights (safetensors), tokenizer, backbone config, tags and resolved config in one folder."""
+        """Weights (safetensors) and their int8 calibration, tokenizer, backbone config, tags and resolved config."""
         module = self._ready()
         target = Path(folder)
         (target / BACKBONE_DIR).mkdir(parents=True, exist_ok=True)
@@ -230,6 +236,11 @@ class EncoderTagger:
         self.tokenizer.save_pretrained(target / BACKBONE_DIR)
         with atomic_path(target / WEIGHTS_FILE) as tmp:
             save_model(module, str(tmp))
+        if self.int8_calibration is not None:
+            with atomic_path(target / CALIBRATION_FILE) as tmp:
+                save_file(self.int8_calibration, str(tmp))
+        else:  # a calibration left from other weights would smooth these wrongly
+            (target / CALIBRATION_FILE).unlink(missing_ok=True)
         saved: dict[str, Any] = {"scheme": self.settings.scheme, "tags": self.tags}
         if len(self.tag_sets) > 1:
             saved["labels_by_corpus"] = {s.corpus: list(s.labels) for s in self.tag_sets}
@@ -262,12 +273,35 @@ class EncoderTagger:
         return tagger
 
     def restore(self, folder: str | Path) -> None:
-        """The weights saved in ``folder`` put back into this tagger's model."""
+        """The weights saved in ``folder`` put back into this tagger's model, with their int8 calibration if any."""
         module = self._ready()
         path = Path(folder) / WEIGHTS_FILE
         with reading_weights(path):
             load_model(module, path)
         module.eval()
+        calibration = Path(folder) / CALIBRATION_FILE
+        self.int8_calibration = None
+        if calibration.exists():
+            with reading_weights(calibration, "int8 calibration"):
+                self.int8_calibration = load_file(calibration)
+
+    def calibrate_int8(self, docs: Sequence[Document]) -> None:
+        """Activation maxima for int8 prediction from the first windows of ``docs`` (:meth:`save` keeps them).
+
+        The first :data:`CALIBRATION_WINDOWS` windows in document order, run in fp32 on the model's device:
+        the same documents give the same calibration, whatever else the machine is doing.
+        """
+        module = self._ready()
+        segments: list[Segment] = []
+        for start in range(0, len(docs), 32):  # no more of a large corpus tokenized than needed
+            segments += self.featurize(docs[start : start + 32], gold=False, report=None)[1]
+            if len(segments) >= CALIBRATION_WINDOWS:
+                break
+        chosen = segments[:CALIBRATION_WINDOWS]
+        size, pad, device = self.runtime.batch_size, pad_id(self.tokenizer), next(module.parameters()).device
+        batches = (collate(chosen[i : i + size], pad) for i in range(0, len(chosen), size))
+        on_device = ({k: v.to(device) for k, v in batch.items()} for batch in batches)
+        self.int8_calibration = {k: v.cpu() for k, v in input_maxima(module, on_device).items()}
 
     def _ready(self) -> BackboneTagger:
         if self.module is None:
@@ -313,6 +347,7 @@ class EncoderTagger:
             batch_size=self.runtime.batch_size,
             device_name=self.runtime.device,
             precision=self.runtime.precision,
+            calibration=self.int8_calibration,
             progress=progress,
         )
         # per tag set, the sentences to decode with it and their scores (renormalised over that set)

@@ -25,7 +25,7 @@ from bioner.formats.common import open_write
 from bioner.models.base import CONFIG_FILE, BackendSettings, TrainingTask, saved_config
 from bioner.models.device import autocast, inference_bf16, resolve_device
 from bioner.models.head import BLOCKED, Crf
-from bioner.models.quantize import INT8, check_int8_device, int8_model
+from bioner.models.quantize import INT8, Calibration, check_int8_device, int8_model
 from bioner.progress import progress_bar
 from bioner.text import document_sentences
 from bioner.types import Document, Span
@@ -163,20 +163,21 @@ def score_segments(
     batch_size: int,
     device_name: str,
     precision: str,
+    calibration: Calibration | None = None,
     progress: bool = False,
 ) -> list[npt.NDArray[np.float32]]:
     """Per-word tag log-probabilities of every segment.
 
     Segments are sorted by length and batched with dynamic padding (length bucketing), run
     under ``torch.inference_mode`` and, where :func:`inference_bf16` says so, in bf16 (or, with
-    ``precision="int8"``, through the int8 copy of :func:`bioner.models.quantize.int8_model`). On a
-    GPU the host does not wait for each batch: it queues up to ``QUEUED_BATCHES`` of them
-    (pinned memory, asynchronous copies) before copying their scores back.
+    ``precision="int8"``, through the smoothed int8 copy of :func:`bioner.models.quantize.int8_model`,
+    made with ``calibration``). On a GPU the host does not wait for each batch: it queues up to
+    ``QUEUED_BATCHES`` of them (pinned memory, asynchronous copies) before copying their scores back.
     """
     device = resolve_device(device_name)
     if precision == INT8:  # per-channel int8 linear layers (bioner.models.quantize), a copy kept beside the model
         check_int8_device(device)
-        module = int8_model(module)
+        module = int8_model(module, calibration)
     bf16 = precision != INT8 and inference_bf16(precision, device)
     module.to(device)
     was_training = module.training

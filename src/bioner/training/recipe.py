@@ -19,6 +19,7 @@ from bioner.corpora.naming import group_by_corpus
 from bioner.errors import BionerError, Report
 from bioner.knowledge.dense import training_samples
 from bioner.models.base import Runtime, Trainable, TrainingData
+from bioner.models.quantize import Int8Calibrated
 from bioner.models.registry import backend
 from bioner.training.card import write_card
 from bioner.training.checkpoint import checkpoint_state
@@ -138,6 +139,9 @@ def fit(
         progress=progress,
     )
     model.restore(out)
+    if isinstance(model, Int8Calibrated):  # int8 prediction's smoothing, from the training documents as given
+        model.calibrate_int8(train)
+        model.save(out)
     write_card(out, resolved, result.summary())
     return model, result
 
