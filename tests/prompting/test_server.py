@@ -69,3 +69,44 @@ def test_prompted_backend_against_a_loopback_server(server: tuple[str, list[dict
     assert report.warnings[REQUESTS] == 1 and report.warnings[PROMPT_TOKENS] > 0
     assert seen[0]["response_format"]["type"] == "json_schema"
     assert all(doc.text[e.start : e.end] == e.text for e in out.entities)
+
+
+def predict_with_config(tmp_path: Path, model_table: str) -> list[dict[str, Any]]:
+    """``bioner predict CONFIG IN OUT`` on one line of text; the JSONL records it wrote."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from bioner.cli import load_verbs
+    from bioner.cli.app import app
+
+    load_verbs()
+    config = tmp_path / "prompted.toml"
+    config.write_text(
+        f'[model]\nbackend = "prompted"\nlabels = ["Gene", "Disease"]\ncache = "{tmp_path / "cache"}"\n{model_table}'
+    )
+    (tmp_path / "in.txt").write_text("BRCA1 mutations cause breast cancer.\n")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["predict", str(config), str(tmp_path / "in.txt"), str(out)])
+    assert result.exit_code == 0, result.output
+    assert "LLM requests sent" in result.output
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def check_spans(records: list[dict[str, Any]]) -> None:
+    [record] = records
+    for e in record["entities"]:
+        assert record["text"][e["start"] : e["end"]] == e["text"]
+
+
+def test_bioner_predict_with_a_prompted_config_against_the_loopback_server(
+    server: tuple[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    url, _ = server
+    check_spans(predict_with_config(tmp_path, f'client = "openai"\nbase_url = "{url}"\nmodel = "tiny"\nretries = 0\n'))
+
+
+def test_bioner_predict_with_a_prompted_config_on_local_generation(tiny_gemma: Path, tmp_path: Path) -> None:
+    check_spans(
+        predict_with_config(tmp_path, f'client = "transformers"\nmodel = "{tiny_gemma}"\nmax_new_tokens = 24\n')
+    )
