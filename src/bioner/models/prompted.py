@@ -213,13 +213,14 @@ class PromptedTagger:
             report.merge(counts)
         return [doc.with_entities(found) for doc, found in zip(documents, entities, strict=True)]
 
+    @property
+    def _constrains_locally(self) -> bool:
+        """Whether local generation is held to the answer's grammar (a server constrains by the schema)."""
+        return self.settings.constrained and self.settings.client == "transformers"
+
     def _grammar(self, passage: str, labels: list[str]) -> AnswerGrammar | None:
         """The answer's grammar for local constrained generation, else ``None``."""
-        return (
-            AnswerGrammar(passage, labels)
-            if self.settings.constrained and self.settings.client == "transformers"
-            else None
-        )
+        return AnswerGrammar(passage, labels) if self._constrains_locally else None
 
     def _answer(
         self,
@@ -254,4 +255,6 @@ class PromptedTagger:
         request: dict[str, Any] = {"client": s.client, "max_new_tokens": s.max_new_tokens, "temperature": s.temperature}
         if s.client == "transformers":
             request["precision"] = self.runtime.precision
-        return request | ({"constrained": True} if s.constrained and s.client == "transformers" else {})
+        if self._constrains_locally:
+            request["constrained"] = True
+        return request
