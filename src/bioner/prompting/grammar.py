@@ -74,9 +74,13 @@ class AnswerGrammar:
         for i in range(len(passage) - 1, -1, -1):
             live[i] = passage[i] not in FORBIDDEN and (not passage[i].isspace() or live[i + 1])
         self.live = live
-        self.starts = frozenset(i for i, c in enumerate(passage) if live[i] and not c.isspace())
+        first: dict[str, set[int]] = {}  # a mention's first character -> where the mention can end after it
+        for i, c in enumerate(passage):
+            if live[i] and not c.isspace():
+                first.setdefault(c, set()).add(i + 1)
+        self.first = {char: frozenset(ends) for char, ends in first.items()}
         self.mention = Mention(frozenset(), 0)
-        items = ((ITEM, self.mention),) if self.starts else ()
+        items = ((ITEM, self.mention),) if self.first else ()
         self.after_item = Choice(((NEXT_ITEM + ITEM, self.mention), (END, Done())))
         self.start: State = Literal(HEAD, 0, Choice((*items, (END, Done()))))
 
@@ -100,18 +104,17 @@ class AnswerGrammar:
 
     def _mention_moves(self, state: Mention) -> Iterator[tuple[str, State]]:
         if state.length == 0:
-            by_char: dict[str, set[int]] = {}
-            for i in self.starts:
-                by_char.setdefault(self.passage[i], set()).add(i + 1)
-        else:
-            by_char = {}
-            for end in state.ends:
-                if end < len(self.passage) and self.live[end]:
-                    by_char.setdefault(self.passage[end], set()).add(end + 1)
-            if not self.passage[next(iter(state.ends)) - 1].isspace():
-                yield BETWEEN[0], Literal(BETWEEN, 1, Label(""))
-        for char, ends in by_char.items():
-            yield char, Mention(frozenset(ends), state.length + 1)
+            for char, ends in self.first.items():
+                yield char, Mention(ends, 1)
+            return
+        by_char: dict[str, set[int]] = {}
+        for end in state.ends:
+            if end < len(self.passage) and self.live[end]:
+                by_char.setdefault(self.passage[end], set()).add(end + 1)
+        if not self.passage[next(iter(state.ends)) - 1].isspace():
+            yield BETWEEN[0], Literal(BETWEEN, 1, Label(""))
+        for char, following in by_char.items():
+            yield char, Mention(frozenset(following), state.length + 1)
 
     def advance(self, state: State, text: str) -> State | None:
         """The state after ``text``, or ``None`` when the grammar does not allow it."""
