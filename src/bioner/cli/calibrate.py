@@ -48,5 +48,5 @@ def calibrate(
     if not docs:
         raise BionerError("no documents to calibrate on")
     tagger.calibrate_int8(docs)
-    tagger.save(model)
+    tagger.save_int8_calibration(model)
     typer.echo(f"wrote the int8 calibration of {model} ({len(docs)} documents available, first windows used)")

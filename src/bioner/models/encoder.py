@@ -236,11 +236,7 @@ class EncoderTagger:
         self.tokenizer.save_pretrained(target / BACKBONE_DIR)
         with atomic_path(target / WEIGHTS_FILE) as tmp:
             save_model(module, str(tmp))
-        if self.int8_calibration is not None:
-            with atomic_path(target / CALIBRATION_FILE) as tmp:
-                save_file(self.int8_calibration, str(tmp))
-        else:  # a calibration left from other weights would smooth these wrongly
-            (target / CALIBRATION_FILE).unlink(missing_ok=True)
+        self.save_int8_calibration(target)
         saved: dict[str, Any] = {"scheme": self.settings.scheme, "tags": self.tags}
         if len(self.tag_sets) > 1:
             saved["labels_by_corpus"] = {s.corpus: list(s.labels) for s in self.tag_sets}
@@ -285,8 +281,19 @@ class EncoderTagger:
             with reading_weights(calibration, "int8 calibration"):
                 self.int8_calibration = load_file(calibration)
 
+    def save_int8_calibration(self, folder: str | Path) -> None:
+        """The int8 calibration written beside the weights in ``folder`` (which :meth:`save` wrote), or removed
+        when there is none: a calibration left from other weights would smooth these wrongly."""
+        path = Path(folder) / CALIBRATION_FILE
+        if self.int8_calibration is None:
+            path.unlink(missing_ok=True)
+            return
+        with atomic_path(path) as tmp:
+            save_file(self.int8_calibration, str(tmp))
+
     def calibrate_int8(self, docs: Sequence[Document]) -> None:
-        """Activation maxima for int8 prediction from the first windows of ``docs`` (:meth:`save` keeps them).
+        """Activation maxima for int8 prediction from the first windows of ``docs`` (:meth:`save_int8_calibration`
+        keeps them).
 
         The first :data:`CALIBRATION_WINDOWS` windows in document order, run in fp32 on the model's device:
         the same documents give the same calibration, whatever else the machine is doing.

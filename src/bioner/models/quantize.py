@@ -72,10 +72,10 @@ class Int8Calibrated(Protocol):
     """A model whose int8 prediction smooths with activation maxima measured on documents (the encoder)."""
 
     def calibrate_int8(self, docs: Sequence[Document]) -> None:
-        """Measure the maxima on the first windows of ``docs``; :meth:`save` keeps them."""
+        """Measure the maxima on the first windows of ``docs``; :meth:`save_int8_calibration` keeps them."""
 
-    def save(self, folder: str | Path) -> Path:
-        """The model and its calibration in ``folder``."""
+    def save_int8_calibration(self, folder: str | Path) -> None:
+        """The calibration written beside the model already saved in ``folder``."""
 
 
 def check_int8_device(device: torch.device) -> None:

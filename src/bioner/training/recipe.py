@@ -141,7 +141,7 @@ def fit(
     model.restore(out)
     if isinstance(model, Int8Calibrated):  # int8 prediction's smoothing, from the training documents as given
         model.calibrate_int8(train)
-        model.save(out)
+        model.save_int8_calibration(out)  # the weights saved at the best epoch stay as they are
     write_card(out, resolved, result.summary())
     return model, result
 
