@@ -36,6 +36,7 @@ from bioner.backbones import resolve_backbone
 from bioner.corpora import load_corpus
 from bioner.errors import Report
 from bioner.evaluation.evaluate import evaluate
+from bioner.formats import write_documents
 from bioner.types import Document
 from bioner.views import TokenView, decode, sentence_views
 
@@ -179,6 +180,9 @@ def main() -> None:
         "conversion": report.lines(),
     }
     args.output.mkdir(parents=True, exist_ok=True)
+    # The test predictions themselves, as bioner writes them, so `bioner benchmark` can score this recipe as
+    # a system (the same scorer, and paired-bootstrap intervals against it) without running it again.
+    write_documents(predictions, args.output / "predictions-test.jsonl")
     (args.output / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in {"report"}}, indent=2))
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
+import pytest
 import torch
 from torch import nn
 
-from bioner.models.segments import Segment, collate, segment_loss
+from bioner.models.segments import Segment, collate, collector_paused, segment_loss
 
 
 class _FixedLogits(nn.Module):
@@ -46,3 +49,27 @@ def test_a_tag_range_limits_the_softmax_to_its_own_tags() -> None:
     # another corpus's tags get no gradient: its unannotated mentions never teach "O" there
     assert not module.logits.grad[0, :, 3:].any() and not module.logits.grad[1, :, :3].any()
     assert module.logits.grad[0, :, :3].any() and module.logits.grad[1, 0, 3:].any()
+
+
+def test_collector_is_paused_during_the_call_and_restored_after_it_even_on_error() -> None:
+    seen: list[bool] = []
+
+    @collector_paused
+    def predict(fail: bool) -> str:
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("boom")
+        return "done"
+
+    assert gc.isenabled()
+    assert predict(False) == "done"
+    with pytest.raises(ValueError, match="boom"):
+        predict(True)
+    assert seen == [False, False]
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that had it off keeps it off
+        predict(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

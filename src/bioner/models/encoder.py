@@ -49,6 +49,7 @@ from bioner.models.segments import (
     WordTaggerSettings,
     check_labels,
     collate,
+    collector_paused,
     first_line,
     pad_id,
     quiet_loading,
@@ -331,6 +332,7 @@ class EncoderTagger:
 
     # -- prediction ----------------------------------------------------------------------------
 
+    @collector_paused
     def predict(
         self,
         docs: Iterable[Document],

@@ -48,6 +48,7 @@ from bioner.models.segments import (
     Segment,
     WordTaggerSettings,
     collate,
+    collector_paused,
     pad_id,
     read_json,
     reading_weights,
@@ -224,6 +225,7 @@ class LLMTagger:
 
     # -- prediction ----------------------------------------------------------------------------
 
+    @collector_paused
     def predict(
         self,
         docs: Iterable[Document],

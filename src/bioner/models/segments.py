@@ -8,12 +8,14 @@ so that code lives here once.
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -152,6 +154,32 @@ def training_task(
         collate=lambda batch: collate(batch, pad),
         loss=lambda batch: loss(module, batch),
     )
+
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+def collector_paused(predict: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
+    """Run ``predict`` with Python's cyclic garbage collector paused, and restore it after.
+
+    Turning documents into segments allocates hundreds of thousands of small lists; with a model
+    loaded, each full collection they trigger walks every live object (modules, tensors, the
+    caller's documents), which was 60 % of featurization time on NCBI-disease's test split. A
+    prediction builds no reference cycles that need collecting before it returns.
+    """
+
+    @functools.wraps(predict)
+    def paused(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return predict(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused
 
 
 def score_segments(

@@ -42,6 +42,7 @@ from bioner.extras import need
 from bioner.models.base import BackendSettings, Runtime, TrainingData, TrainingTask
 from bioner.models.registry import read_model_config, register, saved_runtime, settings_from
 from bioner.models.segments import (
+    collector_paused,
     first_line,
     quiet_loading,
     read_json,
@@ -293,6 +294,7 @@ class SpanTagger:
 
     # -- prediction ----------------------------------------------------------------------------
 
+    @collector_paused
     def predict(
         self,
         docs: Iterable[Document],
