@@ -180,8 +180,8 @@ def main() -> None:
         "conversion": report.lines(),
     }
     args.output.mkdir(parents=True, exist_ok=True)
-    # The test predictions themselves, as bioner writes them, so `bioner benchmark` can score this recipe as
-    # a system (the same scorer, and paired-bootstrap intervals against it) without running it again.
+    # The test predictions themselves, as bioner writes them, so the recipe can be scored against bioner's
+    # predictions (the same scorer, paired-bootstrap intervals: benchmarks/plain_recipe.py) without running again.
     write_documents(predictions, args.output / "predictions-test.jsonl")
     (args.output / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in {"report"}}, indent=2))
