@@ -10,14 +10,24 @@ after any interruption only does what is left. The results are a Markdown table 
 (strict and partial P/R/F1, strict F1 by mention length, time per document, the paired-bootstrap
 interval of the strict F1 difference against the reference system), ``results.json`` and a PNG
 per split (F1 per system with its bootstrap interval; F1 against documents per second).
+
+A system can also be an outside program (``command = [...]``), such as the plain transformers recipe
+(``benchmarks/run_ner_baseline.py``): it runs once per cell, in the benchmark file's folder, with
+``{python}``, ``{corpus}``, ``{seed}`` and ``{output}`` (the cell folder) filled in (and ``{train}``,
+``{dev}``, ``{test}``, ``{format}`` for a corpus given as files), and must leave
+``predictions-SPLIT.jsonl`` for every tested split in the cell folder; bioner scores them as it
+scores its own, so an outside system is judged by the same protocol on the same documents.
 """
 
 from __future__ import annotations
 
 import json
+import string
+import subprocess
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +52,11 @@ from bioner.types import Document
 TRAINED_MARK = "benchmark-trained.json"
 """Written in a cell's run folder once its training has finished (the model there is final)."""
 SPLITS = ("dev", "test")
+COMMAND_LOG = "command.log"
+"""An outside system's standard output and error, in its cell folder."""
+PLACEHOLDERS = ("python", "corpus", "seed", "output")
+FILE_PLACEHOLDERS = ("train", "dev", "test", "format")
+"""Filled in only for a corpus given as ``[files.NAME]``."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,10 @@ class System:
     overrides: tuple[str, ...] = ()
     model: Path | None = None
     """A model trained elsewhere (a run folder, read only): tested as it is, not trained again."""
+    command: tuple[str, ...] = ()
+    """An outside program that trains and predicts on its own (see the module docstring); () for bioner."""
+    workdir: Path | None = None
+    """Where ``command`` runs: the benchmark file's folder, so relative paths in it read as config paths do."""
 
 
 @dataclass(frozen=True)
@@ -106,11 +125,15 @@ def load_benchmark(path: str | Path) -> Benchmark:
     for i, table in enumerate(_list(raw, "system", source, required=True)):
         if not isinstance(table, dict) or not isinstance(table.get("name"), str):
             raise BionerError(f'{source}: system {i + 1} needs a name (name = "...")')
-        extra = sorted(set(table) - {"name", "config", "set", "model"})
+        extra = sorted(set(table) - {"name", "config", "set", "model", "command"})
         if extra:
             raise BionerError(
-                f"{source}: system {table['name']!r}: unknown key {extra[0]!r} (keys: name, config, set, model)"
+                f"{source}: system {table['name']!r}: unknown key {extra[0]!r} "
+                "(keys: name, config, set, model, command)"
             )
+        if "command" in table:
+            systems.append(_command_system(table, source, base))
+            continue
         model = table.get("model")
         if model is not None and not isinstance(model, str):
             raise BionerError(f"{source}: system {table['name']!r}: model must be the path of a trained model folder")
@@ -154,6 +177,27 @@ def load_benchmark(path: str | Path) -> Benchmark:
     )
 
 
+def _command_system(table: Mapping[str, Any], source: Path, base: Path) -> System:
+    """An outside program as a system; its placeholders are checked here, before anything runs."""
+    name = table["name"]
+    command = table["command"]
+    if not isinstance(command, list) or not command or not all(isinstance(part, str) for part in command):
+        raise BionerError(f"{source}: system {name!r}: command must be a non-empty list of strings")
+    mixed = sorted({"config", "set", "model"} & set(table))
+    if mixed:
+        raise BionerError(f"{source}: system {name!r}: a command system takes no {mixed[0]!r} (it trains on its own)")
+    for part in command:
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(part) if field is not None]
+        except ValueError as err:
+            raise BionerError(f"{source}: system {name!r}: command part {part!r}: {err}") from None
+        unknown = [f for f in fields if f not in (*PLACEHOLDERS, *FILE_PLACEHOLDERS)]
+        if unknown:
+            known = ", ".join("{" + p + "}" for p in (*PLACEHOLDERS, *FILE_PLACEHOLDERS))
+            raise BionerError(f"{source}: system {name!r}: unknown placeholder {{{unknown[0]}}} (known: {known})")
+    return System(name, None, command=tuple(command), workdir=base)
+
+
 def _list(raw: Mapping[str, Any], key: str, source: Path, *, required: bool = False) -> list[Any]:
     value = raw.get(key, [])
     if not isinstance(value, list) or (required and not value):
@@ -161,6 +205,23 @@ def _list(raw: Mapping[str, Any], key: str, source: Path, *, required: bool = Fa
             f"{source}: {key} must be a non-empty list" if required else f"{source}: {key} must be a list"
         )
     return value
+
+
+def select(bench: Benchmark, corpora: Sequence[str] = (), systems: Sequence[str] = ()) -> Benchmark:
+    """The part of the matrix on ``corpora`` and ``systems`` (empty: all), to run cells in parallel or one at a time.
+
+    Without the reference system among ``systems`` the others are scored but not compared.
+    """
+    names = [s.name for s in bench.systems]
+    for wanted, have, what in ((corpora, bench.corpora, "corpus"), (systems, names, "system")):
+        missing = [name for name in wanted if name not in have]
+        if missing:
+            raise BionerError(f"{bench.name}: no {what} {missing[0]!r} in the benchmark (it has: {', '.join(have)})")
+    return replace(
+        bench,
+        corpora=tuple(c for c in bench.corpora if not corpora or c in corpora),
+        systems=tuple(s for s in bench.systems if not systems or s.name in systems),
+    )
 
 
 def cell_config(system: System, corpus: str, seed: int, bench: Benchmark) -> Config:
@@ -187,6 +248,15 @@ def run_benchmark(
             for system in bench.systems:
                 config = cell_config(system, corpus, seed, bench)
                 folder = out / system.name / corpus / f"seed-{seed}"
+                if system.command:
+                    splits = load_splits(config.data, bench.splits, report)
+                    _run_command(system, corpus, seed, folder, bench, progress)
+                    for split in bench.splits:
+                        golds.setdefault((corpus, split), splits[split])
+                        path = folder / f"predictions-{split}.jsonl"
+                        key = (system.name, corpus, seed, split)
+                        predictions[key], timings[key] = list(read_documents(path)), read_sidecar(path)
+                    continue
                 model = system.model or folder
                 if system.model is not None and not (system.model / "config.toml").is_file():
                     raise BionerError(f"system {system.name!r}: {system.model} is not a trained model folder")
@@ -200,19 +270,63 @@ def run_benchmark(
                     key = (system.name, corpus, seed, split)
                     predictions[key], timings[key] = _predict_cell(model, folder, split, gold, progress, report)
                 labels.setdefault(corpus, list(model_config(model).model.labels))
+    compared = any(s.name == bench.reference for s in bench.systems)
     cells = []
     for (name, corpus, seed, split), pred in predictions.items():
         gold = golds[(corpus, split)]
-        scored = evaluate(gold, pred, labels=labels[corpus] or None, timing=timings[(name, corpus, seed, split)])
+        # An outside system's labels are the bioner systems' (one label set per corpus); alone, the gold's.
+        known = labels.get(corpus) or None
+        scored = evaluate(gold, pred, labels=known, timing=timings[(name, corpus, seed, split)])
         comparison = None
-        if name != bench.reference:
+        if name != bench.reference and compared:
             ref = predictions[(bench.reference, corpus, seed, split)]
-            result = compare(gold, pred, ref, "strict", n=bench.samples, labels=labels[corpus] or None)
+            result = compare(gold, pred, ref, "strict", n=bench.samples, labels=known)
             comparison = {"delta": result.delta, "low": result.ci_low, "high": result.ci_high, "p": result.p_value}
-        interval = f1_interval(gold, pred, labels[corpus] or None, bench.samples)
+        interval = f1_interval(gold, pred, known, bench.samples)
         cells.append(Cell(name, corpus, seed, split, scored, interval, comparison))
     write_results(bench, cells, out)
     return cells
+
+
+def command_line(system: System, corpus: str, seed: int, folder: Path, bench: Benchmark) -> list[str]:
+    """The system's command with its placeholders filled in for one cell."""
+    values = {"python": sys.executable, "corpus": corpus, "seed": str(seed), "output": str(folder.resolve())}
+    values.update(bench.files.get(corpus, {}))
+    try:
+        return [part.format(**values) for part in system.command]
+    except KeyError as err:
+        raise BionerError(
+            f"system {system.name!r}: {{{err.args[0]}}} is filled in only for a corpus given as [files.NAME], "
+            f"not for {corpus!r}"
+        ) from None
+
+
+def _run_command(system: System, corpus: str, seed: int, folder: Path, bench: Benchmark, progress: bool) -> None:
+    """Run an outside system for one cell unless its predictions are all there; its output goes to command.log."""
+    wanted = [folder / f"predictions-{split}.jsonl" for split in bench.splits]
+    if all(path.is_file() for path in wanted):
+        return
+    argv = command_line(system, corpus, seed, folder, bench)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / COMMAND_LOG
+    if progress:
+        print(f"{system.name} on {corpus} (seed {seed}): running {' '.join(argv)}; output in {log}", file=sys.stderr)
+    with log.open("w", encoding="utf-8") as sink:
+        try:
+            done = subprocess.run(argv, cwd=system.workdir, stdout=sink, stderr=subprocess.STDOUT, check=False)
+        except OSError as err:
+            raise BionerError(f"system {system.name!r}: cannot run {argv[0]!r}: {err.strerror}") from None
+    if done.returncode != 0:
+        lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        last = f": {lines[-1].strip()}" if lines else ""
+        raise BionerError(
+            f"system {system.name!r} on {corpus} (seed {seed}) exited with {done.returncode} (see {log}){last}"
+        )
+    missing = [path.name for path in wanted if not path.is_file()]
+    if missing:
+        raise BionerError(
+            f"system {system.name!r} on {corpus} (seed {seed}) finished without writing {folder / missing[0]}"
+        )
 
 
 def _train_cell(
@@ -272,7 +386,7 @@ def markdown_table(bench: Benchmark, cells: Sequence[Cell], split: str) -> str:
         lengths = " / ".join(f"{cell.report.by_length[b]['strict'].f1:.3f}" for b in LENGTH_BUCKETS)
         timing = cell.report.timing
         ms = f"{timing.mean_ms:.1f}" if timing is not None else "–"
-        delta = "reference"
+        delta = "reference" if cell.system == bench.reference else "–"
         if cell.comparison is not None:
             c = cell.comparison
             delta = f"{c['delta']:+.3f} [{c['low']:+.3f}, {c['high']:+.3f}]"
