@@ -103,6 +103,26 @@ def timed(run: Callable[[], Any], device: torch.device) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+def interleaved_medians(
+    runs: dict[str, Callable[[], Any]], repeats: int, device: torch.device
+) -> dict[str, tuple[float, list[float], Any]]:
+    """Per run: the median of ``repeats`` :func:`timed` calls, every time measured, and the last result.
+
+    Each run is called once untimed on the same input first (kernels for every shape it meets are made
+    then, not in its first timed call), and the timed calls go round-robin, one of each run per round,
+    so a change in the machine's load between rounds hits every run alike and spares their ratios.
+    """
+    for run in runs.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    results: dict[str, Any] = {}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            seconds, results[name] = timed(run, device)
+            times[name].append(seconds)
+    return {name: (statistics.median(times[name]), times[name], results[name]) for name in runs}
+
+
 def median_seconds(run: Callable[[], Any], repeats: int, device: torch.device) -> tuple[float, list[float], Any]:
     """Median of ``repeats`` :func:`timed` calls, every time measured, and the last result."""
     times, result = [], None

@@ -5,8 +5,9 @@ Both sides get the same weights: the bioner model's backbone and head are copied
 ``aggregation_strategy="first"`` (the pipeline equivalent of first-sub-token tagging), in fp32
 at batch size 1 (its default), and cast to bf16 (what bioner does by default on a CPU
 with native bf16), so the gain of bf16 and the gain of bioner's own path can be told apart.
-Both go from raw text to character spans. Each side is timed ``--repeats`` times after a warm-up
-and the median is kept; the result is the ratio of documents per second in the same run. The
+Both go from raw text to character spans. Each side runs once untimed on the same texts, then
+``--repeats`` rounds time every side once in turn (so a change in load hits all alike) and the
+median is kept; the result is the ratio of documents per second in the same run. The
 ``ceiling`` entry compares bioner's rate of linear-layer FLOPs with this CPU's measured peak on a
 matrix product of the model's shape, which bounds what any path over these weights could gain.
 
@@ -28,12 +29,13 @@ import argparse
 import json
 import platform
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import torch
-from common import median_seconds
+from common import interleaved_medians
 from transformers import AutoModelForTokenClassification, pipeline
 
 from bioner.corpora import load_corpus
@@ -103,8 +105,8 @@ def ceiling(tagger: EncoderTagger, docs: list[Document], bioner_s: float) -> dic
     }
 
 
-def raw_forward_seconds(tagger: EncoderTagger, docs: list[Document], repeats: int) -> float:
-    """Median seconds of the model's bf16 forward alone over bioner's own batches, collated beforehand."""
+def raw_forward(tagger: EncoderTagger, docs: list[Document]) -> Callable[[], None]:
+    """The model's bf16 forward alone over bioner's own batches, collated beforehand (a call to time)."""
     assert tagger.module is not None
     _, segments = tagger.featurize(docs, gold=False, report=None)
     ordered = sorted(segments, key=lambda s: len(s.input_ids))
@@ -117,8 +119,7 @@ def raw_forward_seconds(tagger: EncoderTagger, docs: list[Document], repeats: in
             for b in batches:
                 module(b["input_ids"], b["attention_mask"], b["word_index"])
 
-    forward()
-    return median_seconds(forward, repeats, cpu)[0]
+    return forward
 
 
 def main() -> None:
@@ -148,24 +149,25 @@ def main() -> None:
     }
 
     int8 = with_precision(load_model(args.model), "int8")
-    tagger.predict(docs[:8])
-    int8.predict(docs[:8])
-    for pipe in pipes.values():
-        pipe(texts[:8])
     cpu = torch.device("cpu")
-    bioner_s, bioner_times, predicted = median_seconds(lambda: tagger.predict(docs), args.repeats, cpu)
-    int8_s, int8_times, int8_predicted = median_seconds(lambda: int8.predict(docs), args.repeats, cpu)
-    raw_s = raw_forward_seconds(tagger, docs, args.repeats)
+    runs: dict[str, Callable[[], Any]] = {
+        "bioner": lambda: tagger.predict(docs),
+        "bioner_int8": lambda: int8.predict(docs),
+        "raw_forward": raw_forward(tagger, docs),
+        **{f"{name} batch_size=1": (lambda p=pipe: p(texts, batch_size=1)) for name, pipe in pipes.items()},
+    }
+    timings = interleaved_medians(runs, args.repeats, cpu)
+    bioner_s, bioner_times, predicted = timings["bioner"]
+    int8_s, int8_times, int8_predicted = timings["bioner_int8"]
+    raw_s = timings["raw_forward"][0]
     gold = load_corpus(args.corpus, splits=[args.split])[args.split]
     gate = accuracy_gate(
         evaluate(gold, predicted).overall["strict"].f1, evaluate(gold, int8_predicted).overall["strict"].f1
     )
     pipeline_runs: dict[str, dict[str, Any]] = {}
-    for name, batch_size in (("fp32", 1), ("bf16", 1)):
-        seconds, all_seconds, found = median_seconds(
-            lambda p=pipes[name], b=batch_size: p(texts, batch_size=b), args.repeats, cpu
-        )
-        pipeline_runs[f"{name} batch_size={batch_size}"] = {
+    for name in pipes:
+        seconds, all_seconds, found = timings[f"{name} batch_size=1"]
+        pipeline_runs[f"{name} batch_size=1"] = {
             "seconds": round(seconds, 3),
             "docs_per_s": round(len(docs) / seconds, 2),
             "entities": sum(len(f) for f in found),
